@@ -1,0 +1,56 @@
+// The demo daemon: daemonizes, then logs a heartbeat line every
+// --interval-ms until it is stopped.
+//
+//   heartbeat PIDFILE LOGFILE [INTERVAL_MS]
+//
+// Setup code runs once in the original process (Daemonizer::is_setup), the
+// interval travels to the daemon as a preserved argument, and the original
+// process prints the daemon's PID file before it exits.
+
+#include <daemoniker/daemoniker.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <thread>
+
+int main(int argc, char** argv) {
+    if (argc < 3) {
+        std::cerr << "usage: heartbeat PIDFILE LOGFILE [INTERVAL_MS]\n";
+        return 64;
+    }
+    const std::filesystem::path pid_file = argv[1];
+    const std::filesystem::path log_file = argv[2];
+    long interval_ms = 0;
+
+    daemoniker::Daemonizer daemonizer;
+    try {
+        if (daemonizer.is_setup()) {
+            interval_ms = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 500;
+            if (interval_ms <= 0) {
+                std::cerr << "heartbeat: INTERVAL_MS must be a positive number of milliseconds\n";
+                return 64;
+            }
+        }
+        auto [is_parent, interval] = daemonizer(
+            pid_file, {.chdir = "/", .stdout_goto = log_file, .stderr_goto = log_file}, interval_ms);
+        if (is_parent) {
+            std::cout << "heartbeat: daemon started, PID file " << pid_file << "\n";
+            return 0; // never reached: leaving the Daemonizer's scope ends the parent
+        }
+        interval_ms = interval;
+    } catch (const daemoniker::Error& e) {
+        std::cerr << "heartbeat: " << e.what() << "\n";
+        return 1;
+    }
+
+    std::printf("heartbeat: started, every %ld ms\n", interval_ms);
+    for (unsigned long beat = 1;; ++beat) {
+        std::printf("heartbeat %lu at %ld\n", beat, static_cast<long>(std::time(nullptr)));
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    }
+}

@@ -1,0 +1,441 @@
+#pragma once
+/// \file
+/// The codec for preserved arguments. On Windows the daemon is a new process,
+/// so the values passed to daemonize() travel to it as bytes; on POSIX they
+/// survive the fork, but the same requirement is enforced at compile time, so
+/// code that compiles on Linux compiles and works on Windows.
+///
+/// Supported out of the box: bool, integers, enums, float, double, the
+/// std::basic_string family, std::filesystem::path, std::vector, std::deque,
+/// std::list, std::array, std::map, std::unordered_map, std::set,
+/// std::unordered_set, std::optional, std::pair, std::tuple, std::variant,
+/// std::monostate and std::chrono::duration, nested freely.
+///
+/// **Customization point.** A user type is made serializable by specializing
+/// `daemoniker::codec<T>` with two static functions:
+///
+///     template <> struct daemoniker::codec<Endpoint> {
+///         static void encode(daemoniker::Encoder& e, const Endpoint& v) { e.put(v.host); e.put(v.port); }
+///         static Endpoint decode(daemoniker::Decoder& d) {
+///             auto host = d.get<std::string>();
+///             auto port = d.get<std::uint16_t>();
+///             return {std::move(host), port};
+///         }
+///     };
+///
+/// For an aggregate whose members are all serializable, naming the members is
+/// enough: `template <> struct daemoniker::codec<Endpoint>
+///     : daemoniker::fields_codec<Endpoint, &Endpoint::host, &Endpoint::port> {};`
+///
+/// The format is private to one version of the library (parent and daemon
+/// are always the same executable); decoding is bounds-checked everywhere and
+/// throws DecodeError on malformed input instead of reading past the end or
+/// allocating what the input merely claims.
+
+#include <daemoniker/errors.hpp>
+
+#include <array>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <list>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace daemoniker {
+
+/// Malformed serialized arguments (truncated, out of range, trailing bytes).
+class DAEMONIKER_API DecodeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Primary template: deliberately undefined. Specialize it for your types.
+template <class T>
+struct codec;
+
+class Encoder;
+class Decoder;
+
+/// A type the codec can carry across the daemonization boundary.
+template <class T>
+concept Serializable = requires(Encoder& e, Decoder& d, const T& v) {
+    codec<T>::encode(e, v);
+    { codec<T>::decode(d) } -> std::same_as<T>;
+};
+
+/// Appends the encoding of values to a byte string.
+class Encoder {
+public:
+    explicit Encoder(std::string& out) noexcept : out_(out) {}
+
+    template <Serializable T>
+    void put(const T& value) { codec<T>::encode(*this, value); }
+
+    /// Unsigned LEB128 (7 bits per byte): small values, small payloads.
+    void put_varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+            v >>= 7;
+        }
+        out_.push_back(static_cast<char>(v));
+    }
+    void put_size(std::size_t n) { put_varint(n); }
+    void put_bytes(const void* data, std::size_t n) { out_.append(static_cast<const char*>(data), n); }
+
+private:
+    std::string& out_;
+};
+
+/// Reads values back; every read is bounds-checked.
+class Decoder {
+public:
+    explicit Decoder(std::string_view in) noexcept : in_(in) {}
+
+    template <Serializable T>
+    T get() { return codec<T>::decode(*this); }
+
+    std::uint64_t get_varint() {
+        std::uint64_t v = 0;
+        for (unsigned shift = 0; shift < 64; shift += 7) {
+            const auto byte = static_cast<unsigned char>(take(1)[0]);
+            const std::uint64_t bits = byte & 0x7fu;
+            if (shift == 63 && bits > 1) fail("integer overflows 64 bits");
+            v |= bits << shift;
+            if ((byte & 0x80u) == 0) return v;
+        }
+        fail("integer longer than 10 bytes");
+    }
+
+    /// An element count. It may not exceed the bytes left, since every
+    /// element takes at least one byte (empty tuples and std::monostate are
+    /// the exception and cannot be carried in containers in bulk).
+    std::size_t get_size() {
+        const auto n = get_varint();
+        if (n > remaining()) fail("count exceeds the remaining input");
+        return static_cast<std::size_t>(n);
+    }
+
+    std::string_view take(std::size_t n) {
+        if (n > remaining()) fail("input truncated");
+        auto part = in_.substr(pos_, n);
+        pos_ += n;
+        return part;
+    }
+
+    [[nodiscard]] std::size_t remaining() const noexcept { return in_.size() - pos_; }
+
+    [[noreturn]] void fail(const char* why) const {
+        throw DecodeError("cannot decode preserved arguments at byte " + std::to_string(pos_) + ": " + why);
+    }
+
+private:
+    std::string_view in_;
+    std::size_t pos_ = 0;
+};
+
+// ---- scalars ---------------------------------------------------------------
+
+template <>
+struct codec<bool> {
+    static void encode(Encoder& e, bool v) { e.put_varint(v ? 1 : 0); }
+    static bool decode(Decoder& d) {
+        const auto v = d.get_varint();
+        if (v > 1) d.fail("bool is neither 0 nor 1");
+        return v == 1;
+    }
+};
+
+template <class T>
+    requires(std::integral<T> && !std::same_as<T, bool>)
+struct codec<T> {
+    static void encode(Encoder& e, T v) {
+        if constexpr (std::is_signed_v<T>) {
+            // Zigzag, so small negative numbers stay short.
+            const auto w = static_cast<std::int64_t>(v);
+            e.put_varint((static_cast<std::uint64_t>(w) << 1) ^ static_cast<std::uint64_t>(w >> 63));
+        } else {
+            e.put_varint(static_cast<std::uint64_t>(v));
+        }
+    }
+    static T decode(Decoder& d) {
+        const auto raw = d.get_varint();
+        if constexpr (std::is_signed_v<T>) {
+            const auto w = static_cast<std::int64_t>(raw >> 1) ^ -static_cast<std::int64_t>(raw & 1);
+            if (w < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+                w > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+                d.fail("integer out of range");
+            return static_cast<T>(w);
+        } else {
+            if (raw > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) d.fail("integer out of range");
+            return static_cast<T>(raw);
+        }
+    }
+};
+
+template <class T>
+    requires std::is_enum_v<T>
+struct codec<T> {
+    using U = std::underlying_type_t<T>;
+    static void encode(Encoder& e, T v) { e.put(static_cast<U>(v)); }
+    static T decode(Decoder& d) { return static_cast<T>(d.get<U>()); }
+};
+
+template <class T>
+    requires(std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8))
+struct codec<T> {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    static void encode(Encoder& e, T v) {
+        auto bits = std::bit_cast<Bits>(v);
+        unsigned char b[sizeof(Bits)];
+        for (auto& byte : b) { byte = static_cast<unsigned char>(bits & 0xffu); bits >>= 8; }
+        e.put_bytes(b, sizeof b);
+    }
+    static T decode(Decoder& d) {
+        const auto raw = d.take(sizeof(Bits));
+        Bits bits = 0;
+        for (std::size_t i = sizeof(Bits); i-- > 0;) bits = static_cast<Bits>((bits << 8) | static_cast<unsigned char>(raw[i]));
+        return std::bit_cast<T>(bits);
+    }
+};
+
+template <>
+struct codec<std::monostate> {
+    static void encode(Encoder&, std::monostate) {}
+    static std::monostate decode(Decoder&) { return {}; }
+};
+
+template <class Rep, class Period>
+    requires Serializable<Rep>
+struct codec<std::chrono::duration<Rep, Period>> {
+    using D = std::chrono::duration<Rep, Period>;
+    static void encode(Encoder& e, D v) { e.put(v.count()); }
+    static D decode(Decoder& d) { return D(d.get<Rep>()); }
+};
+
+// ---- strings and paths -----------------------------------------------------
+
+template <class Char, class Traits, class Alloc>
+struct codec<std::basic_string<Char, Traits, Alloc>> {
+    using S = std::basic_string<Char, Traits, Alloc>;
+    static void encode(Encoder& e, const S& s) {
+        e.put_size(s.size());
+        if constexpr (sizeof(Char) == 1) {
+            e.put_bytes(s.data(), s.size());
+        } else {
+            for (Char c : s) e.put_varint(static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<Char>>(c)));
+        }
+    }
+    static S decode(Decoder& d) {
+        const auto n = d.get_size();
+        if constexpr (sizeof(Char) == 1) {
+            const auto raw = d.take(n);
+            S s(n, Char{});
+            if (n != 0) std::memcpy(s.data(), raw.data(), n);
+            return s;
+        } else {
+            S s;
+            s.reserve(n);
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto unit = d.get_varint();
+                if (unit > static_cast<std::uint64_t>(std::numeric_limits<std::make_unsigned_t<Char>>::max()))
+                    d.fail("character out of range");
+                s.push_back(static_cast<Char>(unit));
+            }
+            return s;
+        }
+    }
+};
+
+/// Paths travel as UTF-8, so non-ASCII names survive on both platforms.
+template <>
+struct codec<std::filesystem::path> {
+    static void encode(Encoder& e, const std::filesystem::path& p) { e.put(p.u8string()); }
+    static std::filesystem::path decode(Decoder& d) { return std::filesystem::path(d.get<std::u8string>()); }
+};
+
+// ---- containers ------------------------------------------------------------
+
+namespace detail {
+template <class C, class T>
+struct sequence_codec {
+    static void encode(Encoder& e, const C& c) {
+        e.put_size(c.size());
+        for (const auto& v : c) e.put(static_cast<const T&>(v));
+    }
+    static C decode(Decoder& d) {
+        const auto n = d.get_size();
+        C c;
+        if constexpr (requires { c.reserve(n); }) c.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) c.insert(c.end(), d.get<T>());
+        return c;
+    }
+};
+
+template <class C, class K, class V>
+struct map_codec {
+    static void encode(Encoder& e, const C& c) {
+        e.put_size(c.size());
+        for (const auto& [k, v] : c) { e.put(k); e.put(v); }
+    }
+    static C decode(Decoder& d) {
+        const auto n = d.get_size();
+        C c;
+        for (std::size_t i = 0; i < n; ++i) {
+            auto k = d.get<K>();
+            auto v = d.get<V>();
+            if (!c.emplace(std::move(k), std::move(v)).second) d.fail("duplicate map key");
+        }
+        return c;
+    }
+};
+
+template <class C, class K>
+struct set_codec {
+    static void encode(Encoder& e, const C& c) {
+        e.put_size(c.size());
+        for (const auto& k : c) e.put(k);
+    }
+    static C decode(Decoder& d) {
+        const auto n = d.get_size();
+        C c;
+        for (std::size_t i = 0; i < n; ++i)
+            if (!c.insert(d.get<K>()).second) d.fail("duplicate set element");
+        return c;
+    }
+};
+} // namespace detail
+
+template <Serializable T, class A>
+struct codec<std::vector<T, A>> : detail::sequence_codec<std::vector<T, A>, T> {};
+template <Serializable T, class A>
+struct codec<std::deque<T, A>> : detail::sequence_codec<std::deque<T, A>, T> {};
+template <Serializable T, class A>
+struct codec<std::list<T, A>> : detail::sequence_codec<std::list<T, A>, T> {};
+
+template <Serializable K, Serializable V, class C, class A>
+struct codec<std::map<K, V, C, A>> : detail::map_codec<std::map<K, V, C, A>, K, V> {};
+template <Serializable K, Serializable V, class H, class E, class A>
+struct codec<std::unordered_map<K, V, H, E, A>> : detail::map_codec<std::unordered_map<K, V, H, E, A>, K, V> {};
+template <Serializable K, class C, class A>
+struct codec<std::set<K, C, A>> : detail::set_codec<std::set<K, C, A>, K> {};
+template <Serializable K, class H, class E, class A>
+struct codec<std::unordered_set<K, H, E, A>> : detail::set_codec<std::unordered_set<K, H, E, A>, K> {};
+
+template <Serializable T, std::size_t N>
+struct codec<std::array<T, N>> {
+    static void encode(Encoder& e, const std::array<T, N>& a) {
+        for (const auto& v : a) e.put(v);
+    }
+    static std::array<T, N> decode(Decoder& d) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            // Braced initialization evaluates left to right.
+            return std::array<T, N>{((void)I, d.get<T>())...};
+        }(std::make_index_sequence<N>{});
+    }
+};
+
+template <Serializable T>
+struct codec<std::optional<T>> {
+    static void encode(Encoder& e, const std::optional<T>& o) {
+        e.put(o.has_value());
+        if (o) e.put(*o);
+    }
+    static std::optional<T> decode(Decoder& d) {
+        if (!d.get<bool>()) return std::nullopt;
+        return d.get<T>();
+    }
+};
+
+template <Serializable A, Serializable B>
+struct codec<std::pair<A, B>> {
+    static void encode(Encoder& e, const std::pair<A, B>& p) { e.put(p.first); e.put(p.second); }
+    static std::pair<A, B> decode(Decoder& d) {
+        auto a = d.get<A>();
+        auto b = d.get<B>();
+        return {std::move(a), std::move(b)};
+    }
+};
+
+template <Serializable... Ts>
+struct codec<std::tuple<Ts...>> {
+    static void encode(Encoder& e, const std::tuple<Ts...>& t) {
+        std::apply([&](const auto&... v) { (e.put(v), ...); }, t);
+    }
+    static std::tuple<Ts...> decode(Decoder& d) {
+        // Braced initialization evaluates left to right.
+        return std::tuple<Ts...>{d.get<Ts>()...};
+    }
+};
+
+template <Serializable... Ts>
+struct codec<std::variant<Ts...>> {
+    using V = std::variant<Ts...>;
+    static void encode(Encoder& e, const V& v) {
+        if (v.valueless_by_exception()) throw Error("cannot encode a valueless std::variant");
+        e.put_size(v.index());
+        std::visit([&](const auto& x) { e.put(x); }, v);
+    }
+    static V decode(Decoder& d) {
+        const auto index = d.get_varint();
+        if (index >= sizeof...(Ts)) d.fail("variant index out of range");
+        return pick(d, static_cast<std::size_t>(index), std::index_sequence_for<Ts...>{});
+    }
+
+private:
+    template <std::size_t... I>
+    static V pick(Decoder& d, std::size_t index, std::index_sequence<I...>) {
+        V out;
+        ((index == I ? (void)out.template emplace<I>(d.get<std::variant_alternative_t<I, V>>()) : void()), ...);
+        return out;
+    }
+};
+
+/// Codec for an aggregate, naming its members:
+/// `template <> struct daemoniker::codec<P> : daemoniker::fields_codec<P, &P::x, &P::y> {};`
+/// The type must be default-constructible; members are set in the order given.
+template <class T, auto... Members>
+struct fields_codec {
+    static void encode(Encoder& e, const T& v) { (e.put(v.*Members), ...); }
+    static T decode(Decoder& d) {
+        T v{};
+        ((v.*Members = d.get<std::remove_cvref_t<decltype(v.*Members)>>()), ...);
+        return v;
+    }
+};
+
+/// Encodes a list of values as one payload.
+template <Serializable... Ts>
+std::string encode(const Ts&... values) {
+    std::string out;
+    Encoder e(out);
+    (e.put(values), ...);
+    return out;
+}
+
+/// Decodes a payload made by encode<Ts...>(); the whole input must be used.
+template <Serializable... Ts>
+std::tuple<Ts...> decode(std::string_view bytes) {
+    Decoder d(bytes);
+    std::tuple<Ts...> out{d.get<Ts>()...};
+    if (d.remaining() != 0) d.fail("trailing bytes after the last value");
+    return out;
+}
+
+} // namespace daemoniker

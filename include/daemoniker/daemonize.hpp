@@ -1,0 +1,173 @@
+#pragma once
+/// \file
+/// daemonize() and Daemonizer: the two ways to turn the running program into
+/// a daemon, as in the Python original.
+
+#include <daemoniker/codec.hpp>
+#include <daemoniker/errors.hpp>
+#include <daemoniker/export.hpp>
+#include <daemoniker/options.hpp>
+
+#include <concepts>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace daemoniker {
+
+namespace detail {
+enum class Role { original, daemon };
+
+/// Runs the platform's daemonization. In the original process it returns
+/// Role::original once the daemon reported success, or throws (OptionError,
+/// AlreadyRunning, PidFileError, StartupError, StartupTimeout). In the daemon
+/// it returns Role::daemon. `payload` holds the encoded arguments: read by the
+/// original process where the platform re-launches (Windows), filled in the
+/// re-launched daemon.
+DAEMONIKER_API Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload);
+
+/// True where the arguments must travel as bytes (Windows re-launch).
+DAEMONIKER_API bool transfers_payload() noexcept;
+/// True in a process the library re-launched as the daemon (Windows).
+DAEMONIKER_API bool is_relaunched() noexcept;
+
+/// Flushes the C and C++ standard streams, then ends the process at once
+/// (no atexit handlers, no static destructors: they belong to the daemon).
+[[noreturn]] DAEMONIKER_API void end_original(int status) noexcept;
+/// Writes "daemoniker: <what>" as one line to stderr, then end_original(status).
+[[noreturn]] DAEMONIKER_API void fail_original(std::string_view what, int status) noexcept;
+
+template <class... Ts>
+std::tuple<Ts...> receive(std::string_view payload) { return daemoniker::decode<Ts...>(payload); }
+} // namespace detail
+
+/// Exit status of the original process when daemonization failed.
+inline constexpr int exit_startup_failed = 1;
+/// Exit status of the original process when parent-only code failed.
+inline constexpr int exit_parent_failed = 2;
+
+/// Turns the calling program into a daemon whose PID is written to, and
+/// locked in, `pid_file`.
+///
+/// In the daemon it returns the preserved `args` as a tuple. The original
+/// process never returns: it exits with status 0 once the daemon reported
+/// that every step succeeded (PID file locked and written, directory changed,
+/// umask set, descriptors closed, streams redirected), or with status 1 and a
+/// one-line message on stderr naming the step, the path and the reason —
+/// already running (pid N), a bad option, a step that failed, or no report
+/// within `success_timeout`. Nothing is left behind on failure.
+///
+/// Call it before starting any thread (see Options::allow_threads) and flush
+/// nothing yourself: the library flushes stdio before forking so buffered
+/// output is not written twice.
+///
+/// Every argument must be Serializable (see codec.hpp), on every platform.
+///
+/// Platform notes: on POSIX the daemon is the grandchild of a double fork and
+/// continues right here with the original's memory. On Windows the running
+/// executable is re-launched; all code before this call runs again in the
+/// daemon, and only `args` carry state across (prefer Daemonizer there).
+template <class... Args>
+std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_file, const Options& options,
+                                            Args&&... args) {
+    static_assert((Serializable<std::decay_t<Args>> && ...),
+                  "every argument preserved by daemonize() must be Serializable: specialize "
+                  "daemoniker::codec<T> for your types (see daemoniker/codec.hpp)");
+    std::string payload;
+    try {
+        if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
+        if (detail::start(pid_file, options, payload) == detail::Role::original) detail::end_original(0);
+        if (detail::is_relaunched()) return detail::receive<std::decay_t<Args>...>(payload);
+    } catch (const std::exception& e) {
+        if (detail::is_relaunched()) throw;
+        detail::fail_original(e.what(), exit_startup_failed);
+    }
+    return std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...);
+}
+
+/// The Python original's context manager as an RAII object.
+///
+///     daemoniker::Daemonizer daemonizer;
+///     if (daemonizer.is_setup()) { /* runs once, before daemonizing */ }
+///     auto [is_parent, port, name] = daemonizer("app.pid", {}, port, name);
+///     if (is_parent) { /* parent-only code; port and name are reset */ }
+///     // leaving the scope ends the original process
+///
+/// When the original process leaves the Daemonizer's scope after a successful
+/// daemonization, it ends at once (`_exit`, after flushing the standard
+/// streams): status 0, or status 2 when the scope is left by an exception.
+/// The destructor cannot see that exception, so use with_daemonizer() (or
+/// catch it and call fail()) to have its message printed on stderr.
+/// If daemonization itself fails, operator() throws in the original process
+/// (StartupError, AlreadyRunning, ...) and nothing is ended.
+class DAEMONIKER_API Daemonizer {
+public:
+    Daemonizer() noexcept;
+    ~Daemonizer();
+    Daemonizer(const Daemonizer&) = delete;
+    Daemonizer& operator=(const Daemonizer&) = delete;
+
+    /// True in the original (setup) process. Platform notes: always true on
+    /// POSIX; false on Windows in the re-launched daemon, so setup code does
+    /// not run twice. (As in the seed: an `else` branch never runs on POSIX.)
+    [[nodiscard]] bool is_setup() const noexcept;
+
+    /// True in the original process once daemonization has succeeded.
+    [[nodiscard]] bool is_parent() const noexcept { return is_parent_; }
+
+    /// Daemonizes like daemonize() and returns (is_parent, args...). In the
+    /// original process is_parent is true and the args are value-initialized,
+    /// so it cannot touch values that now belong to the daemon.
+    template <class... Args>
+    std::tuple<bool, std::decay_t<Args>...> operator()(const std::filesystem::path& pid_file,
+                                                       const Options& options, Args&&... args) {
+        static_assert((Serializable<std::decay_t<Args>> && ...),
+                      "every argument preserved by Daemonizer must be Serializable: specialize "
+                      "daemoniker::codec<T> for your types (see daemoniker/codec.hpp)");
+        static_assert((std::default_initializable<std::decay_t<Args>> && ...),
+                      "arguments preserved by Daemonizer are value-initialized in the parent, "
+                      "so they must be default-constructible");
+        std::string payload;
+        if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
+        if (detail::start(pid_file, options, payload) == detail::Role::original) {
+            is_parent_ = true;
+            return std::tuple<bool, std::decay_t<Args>...>(true, std::decay_t<Args>{}...);
+        }
+        if (detail::is_relaunched())
+            return std::tuple_cat(std::tuple<bool>(false), detail::receive<std::decay_t<Args>...>(payload));
+        return std::tuple<bool, std::decay_t<Args>...>(false, std::forward<Args>(args)...);
+    }
+
+    /// Ends the original process with status 2 and "daemoniker: <what>" on
+    /// stderr. For parent-only code that caught its own error. Does nothing
+    /// (returns) outside the original process after daemonization.
+    void fail(std::string_view what) noexcept;
+
+private:
+    bool is_parent_ = false;
+    int uncaught_at_start_;
+};
+
+/// The `with Daemonizer() as (is_setup, daemonizer):` block as a function:
+/// runs `body(daemonizer)`; an exception escaping parent-only code ends the
+/// original process with status 2 and the exception's message on stderr.
+/// In the daemon, exceptions propagate normally.
+template <class Body>
+void with_daemonizer(Body&& body) {
+    Daemonizer daemonizer;
+    try {
+        std::forward<Body>(body)(daemonizer);
+    } catch (const std::exception& e) {
+        daemonizer.fail(e.what());
+        throw;
+    } catch (...) {
+        daemonizer.fail("parent-only code threw an exception that is not a std::exception");
+        throw;
+    }
+}
+
+} // namespace daemoniker

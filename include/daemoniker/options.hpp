@@ -1,0 +1,72 @@
+#pragma once
+/// \file
+/// Options of daemonize() and Daemonizer, named and defaulted as in the
+/// Python original. Fill them with designated initializers:
+///
+///     daemoniker::Options opts{.chdir = "/", .stdout_goto = "/var/log/d.log"};
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace daemoniker {
+
+struct Options {
+    // Every member has a default member initializer, so designated
+    // initializers that name only some of them compile warning-free.
+    /// Working directory of the daemon. Default: the current directory at
+    /// the time of the call, made absolute. Prefer "/" (or a data directory)
+    /// so the daemon does not keep a mount point busy.
+    std::optional<std::filesystem::path> chdir{};
+
+    /// Where the daemon's standard streams go. Default: the null device
+    /// (`/dev/null`, `NUL`). A file is created if missing (mode 0666 minus
+    /// `umask`); stdout and stderr are opened for appending, so logs of earlier
+    /// runs are kept. Relative paths are resolved against the current
+    /// directory of the caller, not against `chdir`.
+    std::optional<std::filesystem::path> stdin_goto{};
+    std::optional<std::filesystem::path> stdout_goto{};
+    std::optional<std::filesystem::path> stderr_goto{};
+
+    /// File-creation mask of the daemon, 0 to 0777. Default 027.
+    /// Platform notes: ignored on Windows.
+    int umask = 027;
+
+    /// Descriptors that survive the closing of inherited descriptors (0, 1, 2
+    /// and the PID file always do). Each must be open at the time of the call.
+    /// Platform notes: ignored on Windows, where the daemon is a new process
+    /// that inherits only the handles the library passes to it.
+    std::vector<int> shielded_fds{};
+
+    /// Upper bound (exclusive) of the descriptors closed by the last-resort
+    /// loop, used only when neither `close_range` nor a descriptor directory
+    /// (/proc/self/fd, /dev/fd) is available and RLIMIT_NOFILE is infinite.
+    /// Must be >= 0. Default 1024. Platform notes: ignored on Windows.
+    int fd_fallback_limit = 1024;
+
+    /// How long the original process waits for the daemon's report of
+    /// success. On timeout the daemon is killed and a StartupTimeout is raised.
+    /// Must be positive. Default 30 s. (The Python original applied it on
+    /// Windows only; here it applies on both platforms.)
+    std::chrono::milliseconds success_timeout = std::chrono::seconds(30);
+
+    /// Re-launch without the original command-line arguments.
+    /// Platform notes: Windows only; ignored on POSIX, where nothing is re-launched.
+    bool strip_cmd_args = false;
+
+    /// An explicit command line (program first, UTF-8) for the re-launch,
+    /// instead of the running executable and its arguments. Empty: not used.
+    /// Platform notes: Windows only; ignored on POSIX.
+    std::vector<std::string> explicit_rescript{};
+
+    /// daemonize() refuses to fork a process that already runs other threads:
+    /// fork copies only the calling thread, so locks held by the others stay
+    /// locked forever in the daemon. Set this to accept that risk.
+    /// Platform notes: the check counts /proc/self/task (Linux); elsewhere it
+    /// cannot be made and is skipped. Ignored on Windows (no fork).
+    bool allow_threads = false;
+};
+
+} // namespace daemoniker

@@ -1,0 +1,84 @@
+// Platform-independent half of daemonization: how failures are described and
+// how the original process ends.
+
+#include "startup.hpp"
+
+#include <daemoniker/daemonize.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+namespace daemoniker {
+namespace detail {
+
+std::filesystem::path path_of(Step step, const Resolved& r) {
+    switch (step) {
+    case Step::chdir: return r.chdir;
+    case Step::pid_file_open:
+    case Step::pid_file_lock:
+    case Step::pid_file_write: return r.pid_file;
+    case Step::redirect_stdin: return r.stdin_path;
+    case Step::redirect_stdout: return r.stdout_path;
+    case Step::redirect_stderr: return r.stderr_path;
+    default: return {};
+    }
+}
+
+std::error_code report_code(const Report& report) {
+    if (report.detail != 0) return make_error_code(static_cast<errc>(report.detail));
+    return {report.error, std::system_category()};
+}
+
+void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder) {
+    if (step == Step::pid_file_lock && holder != 0) throw AlreadyRunning(r.pid_file, holder > 0 ? holder : 0);
+    const auto path = path_of(step, r);
+    std::string what = "cannot start daemon: ";
+    what += to_string(step);
+    if (!path.empty()) what += " '" + path.string() + "'";
+    what += ": " + (code ? code.message() : std::string("unknown reason"));
+    if (code.category() == category()) throw PidFileError(what, path, code);
+    throw StartupError(what, step, path, code);
+}
+
+void end_original(int status) noexcept {
+    try {
+        std::cout.flush();
+        std::clog.flush();
+    } catch (...) { // a failing stream must not keep the process alive
+    }
+    std::fflush(nullptr);
+    std::_Exit(status);
+}
+
+void fail_original(std::string_view what, int status) noexcept {
+    try {
+        std::cout.flush();
+    } catch (...) {
+    }
+    std::fflush(stdout);
+    std::fprintf(stderr, "daemoniker: %.*s\n", static_cast<int>(what.size()), what.data());
+    end_original(status);
+}
+
+} // namespace detail
+
+Daemonizer::Daemonizer() noexcept : uncaught_at_start_(std::uncaught_exceptions()) {}
+
+Daemonizer::~Daemonizer() {
+    if (!is_parent_) return;
+    if (std::uncaught_exceptions() > uncaught_at_start_)
+        detail::fail_original("parent-only code left the Daemonizer scope with an exception "
+                              "(use daemoniker::with_daemonizer to see its message)",
+                              exit_parent_failed);
+    detail::end_original(0);
+}
+
+bool Daemonizer::is_setup() const noexcept { return !detail::is_relaunched(); }
+
+void Daemonizer::fail(std::string_view what) noexcept {
+    if (is_parent_) detail::fail_original(what, exit_parent_failed);
+}
+
+} // namespace daemoniker

@@ -1,0 +1,373 @@
+// Daemonization on POSIX: the double fork, with a pipe that carries the
+// daemon's report back to the original process.
+//
+//   original ── fork ──> intermediate ── setsid, fork ──> daemon
+//      │                      └─ reports the daemon's PID, exits
+//      └─ waits (poll, success_timeout) for the daemon's success or failure
+//
+// The order of the steps, and why, is in docs/how-it-works.md.
+
+#include "descriptors.hpp"
+#include "options.hpp"
+#include "pid_file.hpp"
+#include "startup.hpp"
+#include "sys.hpp"
+
+#include <daemoniker/daemonize.hpp>
+
+#include <algorithm>
+#include <climits>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace daemoniker::detail {
+
+std::filesystem::path null_device() { return "/dev/null"; }
+bool transfers_payload() noexcept { return false; }
+bool is_relaunched() noexcept { return false; }
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// ---- original process ------------------------------------------------------
+
+// Threads other than the caller, or -1 when this system cannot tell.
+int other_threads() noexcept {
+    DIR* dir = ::opendir("/proc/self/task");
+    if (dir == nullptr) return -1;
+    int count = 0;
+    while (const dirent* entry = ::readdir(dir))
+        if (entry->d_name[0] != '.') ++count;
+    ::closedir(dir);
+    return count - 1;
+}
+
+void check_environment(const Resolved& r, const Options& options) {
+    for (int fd : r.shielded_fds)
+        if (::fcntl(fd, F_GETFD) == -1)
+            throw OptionError("shielded_fds: descriptor " + std::to_string(fd) + " is not open");
+    if (!options.allow_threads) {
+        const int others = other_threads();
+        if (others > 0)
+            throw OptionError("cannot daemonize: the process already runs " + std::to_string(others) +
+                              " other thread(s), which fork() does not copy (their locks would stay "
+                              "locked forever); daemonize before starting threads, or set "
+                              "Options::allow_threads to accept the risk");
+    }
+}
+
+struct Pipe {
+    int read = -1;
+    int write = -1;
+};
+
+[[noreturn]] void throw_pipe_error() {
+    const std::error_code code(errno, std::system_category());
+    throw StartupError("cannot start daemon: create report pipe: " + code.message(), Step::report_channel, {}, code);
+}
+
+Pipe make_pipe() {
+    int fds[2];
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+#else
+    if (::pipe(fds) != 0 || ::fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0)
+#endif
+        throw_pipe_error();
+    return {fds[0], fds[1]};
+}
+
+enum class Read { record, eof, timeout, error };
+
+Read read_report(int fd, Report& report, clock::time_point deadline) noexcept {
+    auto* bytes = reinterpret_cast<char*>(&report);
+    std::size_t got = 0;
+    while (got < sizeof report) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) return Read::timeout;
+        pollfd p{fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) return Read::error;
+        if (ready == 0) return Read::timeout;
+        const auto n = ::read(fd, bytes + got, sizeof report - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Read::error;
+        if (n == 0) return Read::eof;
+        got += static_cast<std::size_t>(n);
+    }
+    return Read::record;
+}
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+    return "ended";
+}
+
+// Waits for the original's own child (the intermediate process), which exits
+// right after the second fork, so it does not linger as a zombie.
+int reap(pid_t child) noexcept {
+    int status = 0;
+    if (sys::retry([&] { return ::waitpid(child, &status, 0); }) == -1) return 0;
+    return status;
+}
+
+// Blocks until every writer of the report pipe is gone (the daemon died), or
+// the deadline passes.
+void wait_for_eof(int fd, clock::time_point deadline) noexcept {
+    Report ignored;
+    while (read_report(fd, ignored, deadline) == Read::record) {
+    }
+}
+
+Role run_original(const Resolved& r, Pipe pipe, pid_t intermediate) {
+    ::close(pipe.write);
+    const auto deadline = clock::now() + r.success_timeout;
+    process_id daemon = 0;
+    for (;;) {
+        Report rep;
+        Read got = Read::error;
+        if (const int e = sys::injected(Step::wait)) errno = e;
+        else got = read_report(pipe.read, rep, deadline);
+        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::daemon_pid) {
+            daemon = rep.value;
+            continue;
+        }
+        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::success) {
+            ::close(pipe.read);
+            reap(intermediate);
+            return Role::original;
+        }
+        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::failure) {
+            // The daemon cleaned up after itself (PID file removed) and exits.
+            wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
+            ::close(pipe.read);
+            reap(intermediate);
+            throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
+        }
+        if (got == Read::timeout) {
+            // The pipe is still open, so the daemon still lives and its PID
+            // cannot have been reused: killing it by PID is safe here.
+            if (daemon > 0) ::kill(static_cast<pid_t>(daemon), SIGKILL);
+            else ::kill(intermediate, SIGKILL);
+            wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
+            ::close(pipe.read);
+            reap(intermediate);
+            if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
+            throw StartupTimeout("cannot start daemon: no report from the daemon" +
+                                     (daemon > 0 ? " (pid " + std::to_string(daemon) + ")" : std::string()) +
+                                     " within " + std::to_string(r.success_timeout.count()) +
+                                     " ms; it was killed",
+                                 Step::wait, {}, std::make_error_code(std::errc::timed_out));
+        }
+        // EOF (or a broken pipe): every writer died without a verdict.
+        const int saved = errno;
+        ::close(pipe.read);
+        const int status = reap(intermediate);
+        if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
+        std::string what = "cannot start daemon: ";
+        if (got == Read::error) {
+            what += "reading the daemon's report failed: " + std::error_code(saved, std::system_category()).message();
+        } else if (daemon > 0) {
+            what += "the daemon (pid " + std::to_string(daemon) + ") died before reporting success";
+        } else {
+            what += "the intermediate process " + describe_status(status) + " before forking the daemon";
+        }
+        throw StartupError(what, Step::wait, {}, got == Read::error ? std::error_code(saved, std::system_category())
+                                                                     : std::make_error_code(std::errc::broken_pipe));
+    }
+}
+
+// ---- intermediate and daemon (after fork: no exceptions) -------------------
+
+// Writes one record. Blocks SIGPIPE around the write so a vanished original
+// process shows up as EPIPE instead of killing us.
+bool send_report(int fd, const Report& rep) noexcept {
+    sigset_t pipe_only;
+    sigset_t old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::sigprocmask(SIG_BLOCK, &pipe_only, &old);
+    const auto n = sys::retry([&] { return ::write(fd, &rep, sizeof rep); });
+    const bool ok = n == static_cast<ssize_t>(sizeof rep);
+    if (!ok && errno == EPIPE) {
+        const timespec zero{0, 0};
+        ::sigtimedwait(&pipe_only, nullptr, &zero); // consume the pending SIGPIPE
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return ok;
+}
+
+[[noreturn]] void fail_child(int fd, Step step, int error, errc detail = {}, process_id holder = 0) noexcept {
+    if (HeldPidFile* file = held_for_life()) file->release();
+    Report rep;
+    rep.kind = Report::failure;
+    rep.step = static_cast<std::int32_t>(step);
+    rep.error = error;
+    rep.detail = static_cast<std::int32_t>(detail);
+    rep.value = holder;
+    send_report(fd, rep);
+    ::_exit(exit_startup_failed);
+}
+
+// Moves `fd` above the standard descriptors (the original may have started
+// with 0-2 closed, so pipe() or open() handed out one of them).
+int above_stdio(int fd) noexcept {
+    if (fd > 2) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    ::close(fd);
+    return moved;
+}
+
+int redirect(int target, const std::filesystem::path& path, int flags) noexcept {
+    int fd = sys::retry([&] { return ::open(path.c_str(), flags | O_CREAT | O_NOCTTY | O_CLOEXEC, 0666); });
+    if (fd < 0) return errno;
+    if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0 ? 0 : errno; // dup2 would keep FD_CLOEXEC
+    const int r = sys::retry([&] { return ::dup2(fd, target); });
+    const int e = errno;
+    ::close(fd);
+    return r < 0 ? e : 0;
+}
+
+void reset_signals() noexcept {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
+}
+
+void run_daemon(const Resolved& r, int report_fd) noexcept {
+    // The original may have run with 0-2 closed, so the pipe may sit there:
+    // move it up, and fill 0-2 with the null device until the redirection, so
+    // the PID file and the redirection files never land on them.
+    report_fd = above_stdio(report_fd);
+    if (report_fd < 0) ::_exit(exit_startup_failed);
+    for (int fd = 0; fd < 3; ++fd)
+        if (::fcntl(fd, F_GETFD) == -1) {
+            const int null = ::open("/dev/null", O_RDWR | O_NOCTTY);
+            if (null != fd) fail_child(report_fd, Step::redirect_stdin, null < 0 ? errno : EBADF);
+        }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+    ::umask(static_cast<mode_t>(r.umask));
+    if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0) fail_child(report_fd, Step::chdir, errno);
+
+    HeldPidFile file;
+    PidFileFailure why;
+    if (!file.acquire(r.pid_file, ::getpid(), why)) fail_child(report_fd, why.step, why.error, why.detail, why.holder);
+    keep_for_life(std::move(file));
+
+    // Keep 0-2, the PID file, the report pipe and the shielded descriptors.
+    int keep_buf[64];
+    std::vector<int> keep_heap;
+    int* keep = keep_buf;
+    const std::size_t needed = r.shielded_fds.size() + 5;
+    if (needed > 64) {
+        keep_heap.resize(needed);
+        keep = keep_heap.data();
+    }
+    int n = 0;
+    for (int fd : {0, 1, 2, static_cast<int>(held_for_life()->native_handle()), report_fd}) keep[n++] = fd;
+    for (int fd : r.shielded_fds) keep[n++] = fd;
+    std::sort(keep, keep + n);
+    n = static_cast<int>(std::unique(keep, keep + n) - keep);
+    if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, Step::close_fds, e);
+
+    struct Stream {
+        int fd;
+        Step step;
+        const std::filesystem::path& path;
+        int flags;
+    };
+    for (const Stream& s : {Stream{0, Step::redirect_stdin, r.stdin_path, O_RDONLY},
+                            Stream{1, Step::redirect_stdout, r.stdout_path, O_WRONLY | O_APPEND},
+                            Stream{2, Step::redirect_stderr, r.stderr_path, O_WRONLY | O_APPEND}}) {
+        int e = sys::injected(s.step);
+        if (e == 0) e = redirect(s.fd, s.path, s.flags);
+        if (e != 0) fail_child(report_fd, s.step, e);
+    }
+
+    Report ok;
+    ok.kind = Report::success;
+    ok.value = ::getpid();
+    if (int e = sys::injected(Step::report)) fail_child(report_fd, Step::report, e);
+    if (!send_report(report_fd, ok)) {
+        // The original process is gone: nobody learns that we run, so we do not.
+        if (HeldPidFile* held = held_for_life()) held->release();
+        ::_exit(exit_startup_failed);
+    }
+    ::close(report_fd);
+}
+
+} // namespace
+
+Role start(const std::filesystem::path& pid_file, const Options& options, std::string& /*payload*/) {
+    const Resolved r = resolve(pid_file, options);
+    check_environment(r, options);
+
+    // Buffered output would otherwise be written twice: by us and by the daemon.
+    std::fflush(nullptr);
+
+    if (const int e = sys::injected(Step::report_channel)) {
+        errno = e;
+        throw_pipe_error();
+    }
+    Pipe pipe = make_pipe();
+
+    // Block every signal across fork so no handler of the caller runs in the
+    // child before the child has reset the dispositions.
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t child = sys::call(Step::fork, [] { return ::fork(); });
+    const int fork_errno = errno;
+    if (child != 0) {
+        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        if (child < 0) {
+            ::close(pipe.read);
+            ::close(pipe.write);
+            throw StartupError(std::string("cannot start daemon: fork: ") +
+                                   std::error_code(fork_errno, std::system_category()).message(),
+                               Step::fork, {}, {fork_errno, std::system_category()});
+        }
+        return run_original(r, pipe, child);
+    }
+
+    // Intermediate process.
+    ::close(pipe.read);
+    reset_signals();
+    if (sys::call(Step::setsid, [] { return ::setsid(); }) < 0) fail_child(pipe.write, Step::setsid, errno);
+    const pid_t daemon = sys::call(Step::fork_again, [] { return ::fork(); });
+    if (daemon < 0) fail_child(pipe.write, Step::fork_again, errno);
+    if (daemon > 0) {
+        Report rep;
+        rep.kind = Report::daemon_pid;
+        rep.value = daemon;
+        send_report(pipe.write, rep);
+        ::_exit(0);
+    }
+
+    // The daemon: in a new session, yet not its leader, so it can never
+    // acquire a controlling terminal again.
+    run_daemon(r, pipe.write);
+    return Role::daemon;
+}
+
+} // namespace daemoniker::detail

@@ -1,0 +1,68 @@
+#pragma once
+// The PID file as the daemon holds it: created without following links,
+// locked for the daemon's whole life, published only once its content is
+// written, removed at normal exit.
+
+#include "startup.hpp"
+
+#include <daemoniker/errors.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace daemoniker::detail {
+
+struct PidFileFailure {
+    Step step = Step::pid_file_open;
+    int error = 0;         ///< errno
+    errc detail{};         ///< set instead of `error` for conditions errno cannot name
+    std::int64_t holder = 0; ///< PID of the live daemon holding the lock
+};
+
+/// A locked PID file. Everything here is usable between fork and the report:
+/// no exceptions, and allocation only in the path copy made before forking.
+class HeldPidFile {
+public:
+    HeldPidFile() = default;
+    HeldPidFile(const HeldPidFile&) = delete;
+    HeldPidFile& operator=(const HeldPidFile&) = delete;
+    HeldPidFile(HeldPidFile&& other) noexcept;
+    HeldPidFile& operator=(HeldPidFile&& other) noexcept;
+    ~HeldPidFile();
+
+    /// Creates or takes over `path` for process `pid`, locks it and writes the
+    /// PID. On failure fills `failure` and returns false, holding nothing.
+    bool acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept;
+
+    /// Removes the file if it is still the one we locked and this is the
+    /// owning process, then closes it (which drops the lock).
+    void release() noexcept;
+
+    /// Closes without removing (the file stays, its lock goes with the descriptor).
+    void close() noexcept;
+
+    [[nodiscard]] long native_handle() const noexcept { return handle_; }
+    [[nodiscard]] bool held() const noexcept { return handle_ >= 0; }
+
+private:
+    std::filesystem::path path_;
+    long handle_ = -1;
+    process_id owner_ = 0;
+    std::uint64_t device_ = 0;
+    std::uint64_t inode_ = 0;
+};
+
+/// Keeps `file` for the rest of the process's life and removes it when the
+/// process exits normally (exit(), return from main) or terminates through
+/// an uncaught exception.
+void keep_for_life(HeldPidFile&& file) noexcept;
+
+/// The daemon's held PID file, or nullptr.
+HeldPidFile* held_for_life() noexcept;
+
+/// After a failed or abandoned start: removes `path` if nobody holds its
+/// lock and it names `pid` (so a file that another daemon took over stays).
+void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept;
+
+} // namespace daemoniker::detail

@@ -1,0 +1,41 @@
+#pragma once
+// The startup contract shared by the platforms: what the daemon reports to the
+// original process, and how a failed step becomes the exception (and the one
+// line on stderr) the user sees.
+
+#include "options.hpp"
+
+#include <daemoniker/errors.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace daemoniker::detail {
+
+/// One fixed-size record on the report channel. It is written with a single
+/// write() of less than PIPE_BUF bytes, so records from the intermediate
+/// process and the daemon never interleave.
+struct Report {
+    enum Kind : std::uint32_t { daemon_pid = 1, success = 2, failure = 3 };
+    std::uint32_t magic = 0x444d4e4b; // "DMNK"
+    Kind kind = failure;
+    std::int32_t step = 0;          // Step
+    std::int32_t error = 0;         // errno / GetLastError
+    std::int32_t detail = 0;        // daemoniker::errc, 0 when `error` says it all
+    std::int32_t reserved = 0;
+    std::int64_t value = 0;         // a PID: the daemon's, or the holder of the lock
+};
+
+/// The path a step works on, for the message ("" when none).
+std::filesystem::path path_of(Step step, const Resolved& r);
+
+/// Throws the exception for a failed step: AlreadyRunning when the PID file
+/// was locked by `holder`, PidFileError for refused PID files, otherwise
+/// StartupError. The message names the step, the path and the reason.
+[[noreturn]] void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder);
+
+/// The error code a report carries: its library condition, else its errno.
+std::error_code report_code(const Report& report);
+
+} // namespace daemoniker::detail

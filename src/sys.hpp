@@ -1,0 +1,44 @@
+#pragma once
+// One seam for system calls: EINTR retry, and the test-only fault injection
+// that makes any daemonization step fail, crash or stall on request.
+
+#include <daemoniker/errors.hpp>
+
+#include <cerrno>
+
+namespace daemoniker::detail::sys {
+
+/// Calls `f` until it does not fail with EINTR.
+template <class F>
+auto retry(F f) {
+    decltype(f()) r;
+    do {
+        r = f();
+    } while (r == -1 && errno == EINTR);
+    return r;
+}
+
+/// Fault injection, compiled in only with DAEMONIKER_FAULT_INJECTION (the
+/// test build); otherwise it always returns 0 and costs nothing. The test
+/// build reads, without allocating (it runs between fork and the report):
+///   DAEMONIKER_TEST_FAIL=<step key>[:<errno>]   the step fails (default EIO)
+///   DAEMONIKER_TEST_CRASH=<step key>            SIGSEGV right before the step
+///   DAEMONIKER_TEST_STALL=<step key>            the step never finishes
+/// Returns the errno the step must fail with, or 0.
+int injected(Step step) noexcept;
+
+/// Runs `f` (a system call returning -1 on error) unless a fault is injected
+/// for `step`, in which case it returns -1 with errno set and `f` never runs.
+template <class F>
+auto call(Step step, F f) {
+    if (const int e = injected(step)) {
+        errno = e;
+        return static_cast<decltype(f())>(-1);
+    }
+    return f();
+}
+
+/// The key used in those variables: "fork", "setsid", "pid_file_lock", ...
+const char* step_key(Step step) noexcept;
+
+} // namespace daemoniker::detail::sys

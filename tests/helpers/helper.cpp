@@ -1,0 +1,204 @@
+// One helper binary, many modes (libuv's habit). The tests start it as a
+// real process; in the daemon it writes a report of what it sees about
+// itself, then waits for SIGTERM (at most 30 s, so it can never linger) and
+// exits normally, which removes its PID file.
+//
+//   helper daemonize  PIDFILE REPORT [key=value...]
+//   helper daemonizer PIDFILE REPORT [key=value...]
+//
+// keys: chdir stdin stdout stderr umask shield(repeatable) fallback timeout_ms
+//       allow_threads=1 threads=N (start N threads first) print=TEXT (buffered
+//       stdout before daemonizing) rmcwd=1 (delete the cwd first)
+//       open_extra=1 (leave an extra unshielded descriptor open)
+//       parent=ok|throw|throw_raii (Daemonizer parent-only code)
+//       setup_marker=FILE (Daemonizer setup code appends a line to it)
+
+#include <daemoniker/daemoniker.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+struct Args {
+    std::string pid_file;
+    std::string report;
+    std::multimap<std::string, std::string> kv;
+    [[nodiscard]] std::string get(const std::string& k, const std::string& fallback = "") const {
+        auto it = kv.find(k);
+        return it == kv.end() ? fallback : it->second;
+    }
+    [[nodiscard]] bool has(const std::string& k) const { return kv.count(k) != 0; }
+};
+
+daemoniker::Options options_from(const Args& a) {
+    daemoniker::Options o;
+    if (a.has("chdir")) o.chdir = a.get("chdir");
+    if (a.has("stdin")) o.stdin_goto = a.get("stdin");
+    if (a.has("stdout")) o.stdout_goto = a.get("stdout");
+    if (a.has("stderr")) o.stderr_goto = a.get("stderr");
+    if (a.has("umask")) o.umask = static_cast<int>(std::strtol(a.get("umask").c_str(), nullptr, 0));
+    if (a.has("fallback")) o.fd_fallback_limit = std::atoi(a.get("fallback").c_str());
+    if (a.has("timeout_ms")) o.success_timeout = std::chrono::milliseconds(std::atol(a.get("timeout_ms").c_str()));
+    o.allow_threads = a.get("allow_threads") == "1";
+    auto [lo, hi] = a.kv.equal_range("shield");
+    for (auto it = lo; it != hi; ++it) o.shielded_fds.push_back(std::atoi(it->second.c_str()));
+    return o;
+}
+
+std::string link_target(const std::string& p) {
+    char buf[4096];
+    const auto n = ::readlink(p.c_str(), buf, sizeof buf - 1);
+    return n < 0 ? std::string("?") : std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string open_fds() {
+    std::vector<int> fds;
+    DIR* d = ::opendir("/proc/self/fd");
+    const int own = ::dirfd(d);
+    while (const dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        const int fd = std::atoi(e->d_name);
+        if (fd != own) fds.push_back(fd);
+    }
+    ::closedir(d);
+    std::sort(fds.begin(), fds.end());
+    std::string out;
+    for (int fd : fds) out += (out.empty() ? "" : ",") + std::to_string(fd);
+    return out;
+}
+
+// Everything the tests verify, written atomically (temp file + rename).
+void write_report(const std::string& path, const std::string& extra) {
+    std::ostringstream r;
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    char cwd[4096];
+    r << "pid=" << ::getpid() << "\n"
+      << "ppid=" << ::getppid() << "\n"
+      << "sid=" << ::getsid(0) << "\n"
+      << "pgid=" << ::getpgid(0) << "\n"
+      << "cwd=" << (::getcwd(cwd, sizeof cwd) ? cwd : "?") << "\n"
+      << "umask=" << std::oct << mask << std::dec << "\n"
+      << "fds=" << open_fds() << "\n"
+      << "fd0=" << link_target("/proc/self/fd/0") << "\n"
+      << "fd1=" << link_target("/proc/self/fd/1") << "\n"
+      << "fd2=" << link_target("/proc/self/fd/2") << "\n"
+      << extra;
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp);
+        f << r.str();
+    }
+    std::rename(tmp.c_str(), path.c_str());
+}
+
+// Serve until SIGTERM (or 30 s), then return normally so the PID file goes.
+int serve() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    const timespec limit{30, 0};
+    ::sigtimedwait(&set, nullptr, &limit);
+    std::printf("daemon stopping\n");
+    return 0;
+}
+
+void prepare(const Args& a) {
+    if (a.has("print")) std::printf("%s", a.get("print").c_str()); // left in the stdio buffer
+    if (a.get("open_extra") == "1") ::open("/dev/null", O_RDONLY); // deliberately not close-on-exec
+    if (a.get("rmcwd") == "1") {
+        char tmpl[] = "/tmp/daemoniker-rmcwd-XXXXXX";
+        if (::mkdtemp(tmpl) == nullptr || ::chdir(tmpl) != 0 || ::rmdir(tmpl) != 0) std::exit(90);
+    }
+    const int threads = std::atoi(a.get("threads", "0").c_str());
+    static std::atomic<bool> stop{false};
+    for (int i = 0; i < threads; ++i) std::thread([] { while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(5)); }).detach();
+    if (threads > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+int mode_daemonize(const Args& a) {
+    prepare(a);
+    const std::vector<std::string> words{"hello world", "\"quoted\"", "ünïcode"};
+    auto [n, text, list] = daemoniker::daemonize(a.pid_file, options_from(a), 42, std::string("preserved arg"), words);
+    std::ostringstream extra;
+    extra << "args=" << n << "|" << text << "|" << list.size() << "\n";
+    write_report(a.report, extra.str());
+    return serve();
+}
+
+int mode_daemonizer(const Args& a) {
+    prepare(a);
+    const std::string parent_mode = a.get("parent", "ok");
+    auto body = [&](daemoniker::Daemonizer& daemonizer) -> int {
+        int number = 0;
+        std::string text;
+        if (daemonizer.is_setup()) {
+            std::ofstream(a.get("setup_marker"), std::ios::app) << "setup ran in " << ::getpid() << "\n";
+            number = 7;
+            text = "from setup";
+        }
+        auto [is_parent, n, t] = daemonizer(a.pid_file, options_from(a), number, text);
+        if (is_parent) {
+            std::printf("parent: is_parent=1 n=%d t='%s'\n", n, t.c_str());
+            if (parent_mode == "throw" || parent_mode == "throw_raii") throw std::runtime_error("parent-only code failed on purpose");
+            return 0;
+        }
+        write_report(a.report, "args=" + std::to_string(n) + "|" + t + "\n");
+        return -1;
+    };
+    if (parent_mode == "throw_raii") {
+        // The RAII form: the destructor sees the exception but not its message.
+        daemoniker::Daemonizer daemonizer;
+        if (body(daemonizer) == 0) return 0;
+    } else {
+        int rc = 0;
+        daemoniker::with_daemonizer([&](daemoniker::Daemonizer& d) { rc = body(d); });
+        (void)rc;
+    }
+    return serve();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: helper MODE PIDFILE REPORT [key=value...]\n");
+        return 64;
+    }
+    Args a;
+    a.pid_file = argv[2];
+    a.report = argv[3];
+    for (int i = 4; i < argc; ++i) {
+        const std::string s = argv[i];
+        const auto eq = s.find('=');
+        if (eq == std::string::npos) return 64;
+        a.kv.emplace(s.substr(0, eq), s.substr(eq + 1));
+    }
+    const std::string mode = argv[1];
+    try {
+        if (mode == "daemonize") return mode_daemonize(a);
+        if (mode == "daemonizer") return mode_daemonizer(a);
+    } catch (const daemoniker::Error& e) {
+        std::fprintf(stderr, "helper: %s\n", e.what());
+        return 3;
+    }
+    return 64;
+}

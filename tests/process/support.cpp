@@ -1,0 +1,1 @@
+int support_dummy;
