@@ -62,6 +62,25 @@ void fail_original(std::string_view what, int status) noexcept {
     end_original(status);
 }
 
+// Installed in the original process once it is the parent: an exception that
+// escapes parent-only code without being caught ends in std::terminate, which
+// does not unwind to the Daemonizer's destructor. Here the exception is still
+// in flight, so its message can be printed.
+[[noreturn]] void parent_terminate() noexcept {
+    std::string what = "parent-only code failed with an exception that is not a std::exception";
+    if (auto e = std::current_exception()) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            what = x.what();
+        } catch (...) {
+        }
+    }
+    fail_original(what, exit_parent_failed);
+}
+
+void became_parent() noexcept { std::set_terminate(parent_terminate); }
+
 } // namespace detail
 
 Daemonizer::Daemonizer() noexcept : uncaught_at_start_(std::uncaught_exceptions()) {}

@@ -40,6 +40,9 @@ DAEMONIKER_API bool is_relaunched() noexcept;
 [[noreturn]] DAEMONIKER_API void end_original(int status) noexcept;
 /// Writes "daemoniker: <what>" as one line to stderr, then end_original(status).
 [[noreturn]] DAEMONIKER_API void fail_original(std::string_view what, int status) noexcept;
+/// Called in the original process once it is the parent: an exception that
+/// escapes parent-only code uncaught then ends it with status 2 and its message.
+DAEMONIKER_API void became_parent() noexcept;
 
 template <class... Ts>
 std::tuple<Ts...> receive(std::string_view payload) { return daemoniker::decode<Ts...>(payload); }
@@ -99,9 +102,11 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
 ///
 /// When the original process leaves the Daemonizer's scope after a successful
 /// daemonization, it ends at once (`_exit`, after flushing the standard
-/// streams): status 0, or status 2 when the scope is left by an exception.
-/// The destructor cannot see that exception, so use with_daemonizer() (or
-/// catch it and call fail()) to have its message printed on stderr.
+/// streams): status 0, or status 2 with "daemoniker: <message>" on stderr
+/// when parent-only code throws. (An exception nobody catches reaches
+/// std::terminate, where the library prints its message; one caught outside
+/// the scope unwinds through the destructor, which cannot see it and prints a
+/// generic line — with_daemonizer() or fail() print the message there too.)
 /// If daemonization itself fails, operator() throws in the original process
 /// (StartupError, AlreadyRunning, ...) and nothing is ended.
 class DAEMONIKER_API Daemonizer {
@@ -135,6 +140,7 @@ public:
         if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
         if (detail::start(pid_file, options, payload) == detail::Role::original) {
             is_parent_ = true;
+            detail::became_parent();
             return std::tuple<bool, std::decay_t<Args>...>(true, std::decay_t<Args>{}...);
         }
         if (detail::is_relaunched())

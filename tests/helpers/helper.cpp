@@ -68,7 +68,7 @@ std::string link_target(const std::string& p) {
     return n < 0 ? std::string("?") : std::string(buf, static_cast<std::size_t>(n));
 }
 
-std::string open_fds() {
+std::vector<int> fd_list() {
     std::vector<int> fds;
     DIR* d = ::opendir("/proc/self/fd");
     const int own = ::dirfd(d);
@@ -79,8 +79,25 @@ std::string open_fds() {
     }
     ::closedir(d);
     std::sort(fds.begin(), fds.end());
+    return fds;
+}
+
+std::string open_fds() {
     std::string out;
+    const auto fds = fd_list();
     for (int fd : fds) out += (out.empty() ? "" : ",") + std::to_string(fd);
+    return out;
+}
+
+// "fdN=<target>" for every open descriptor.
+std::string fd_links() {
+    std::string out;
+    for (int fd : fd_list()) {
+        struct stat st {};
+        ::fstat(fd, &st);
+        out += "fd" + std::to_string(fd) + "=" + link_target("/proc/self/fd/" + std::to_string(fd)) + "\n";
+        out += "ino" + std::to_string(fd) + "=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + "\n";
+    }
     return out;
 }
 
@@ -97,9 +114,7 @@ void write_report(const std::string& path, const std::string& extra) {
       << "cwd=" << (::getcwd(cwd, sizeof cwd) ? cwd : "?") << "\n"
       << "umask=" << std::oct << mask << std::dec << "\n"
       << "fds=" << open_fds() << "\n"
-      << "fd0=" << link_target("/proc/self/fd/0") << "\n"
-      << "fd1=" << link_target("/proc/self/fd/1") << "\n"
-      << "fd2=" << link_target("/proc/self/fd/2") << "\n"
+      << fd_links()
       << extra;
     const std::string tmp = path + ".tmp";
     {

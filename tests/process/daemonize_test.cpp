@@ -1,2 +1,349 @@
-#include <gtest/gtest.h>
-TEST(Smoke, Builds) { SUCCEED(); }
+// daemonize() and Daemonizer with real processes: the helper daemonizes, the
+// daemon reports what it sees about itself, and the test checks it.
+
+#include "support.hpp"
+
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace test {
+namespace {
+
+using Daemonize = ProcessTest;
+
+// Starts a daemon through the helper, records it, returns its report.
+std::map<std::string, std::string> start_ok(const std::filesystem::path& pid_file,
+                                            const std::filesystem::path& report, std::vector<std::string> kv,
+                                            Result* result = nullptr, const std::string& mode = "daemonize") {
+    auto r = run(helper(mode, pid_file, report, std::move(kv)));
+    if (result != nullptr) *result = r;
+    EXPECT_EQ(r.status, 0) << r.err;
+    if (r.status != 0) return {};
+    return read_report(report);
+}
+
+TEST_F(Daemonize, DaemonIsDetachedAndSetUpAsAsked) {
+    const auto pid_file = path("d.pid");
+    const auto out = path("out.log");
+    const auto err = path("err.log");
+    Result r;
+    auto rep = start_ok(pid_file, path("report"),
+                        {"chdir=" + dir_.string(), "stdout=" + out.string(), "stderr=" + err.string()}, &r);
+    ASSERT_FALSE(rep.empty());
+    const pid_t pid = std::stoi(rep["pid"]);
+    record(pid);
+
+    // A new session that is not ours, and the daemon is not its leader.
+    EXPECT_NE(std::stoi(rep["sid"]), ::getsid(0));
+    EXPECT_NE(std::stoi(rep["sid"]), pid);
+    // Reparented away from the original process, to us (the subreaper).
+    EXPECT_EQ(std::stoi(rep["ppid"]), ::getpid());
+    EXPECT_EQ(rep["cwd"], dir_.string());
+    EXPECT_EQ(rep["umask"], "27");
+    // Exactly 0-2 and the PID file are open (the report pipe took 3 at first).
+    EXPECT_EQ(rep["fds"], "0,1,2,4");
+    // (Compared by inode: /proc names a file published from O_TMPFILE "(deleted)".)
+    EXPECT_EQ(rep["ino4"], identity(pid_file));
+    EXPECT_EQ(rep["fd0"], "/dev/null");
+    EXPECT_EQ(rep["fd1"], out.string());
+    EXPECT_EQ(rep["fd2"], err.string());
+    EXPECT_EQ(rep["args"], "42|preserved arg|3");
+    // The PID file holds the daemon's PID and is locked.
+    EXPECT_EQ(slurp(pid_file), std::to_string(pid) + "\n");
+    EXPECT_TRUE(lock_held(pid_file));
+    // The original printed nothing and exited 0.
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+
+    // Normal exit removes the PID file.
+    auto status = stop(pid);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+    EXPECT_FALSE(std::filesystem::exists(pid_file));
+    EXPECT_NE(slurp(out).find("daemon stopping"), std::string::npos);
+}
+
+TEST_F(Daemonize, DefaultsToCurrentDirectoryAndNullDevice) {
+    const auto pid_file = path("d.pid");
+    // The helper runs with the test's cwd; give it an explicit relative PID path via cwd = dir.
+    auto r = run({"/bin/sh", "-c", "cd '" + dir_.string() + "' && exec \"$0\" \"$@\"", DAEMONIKER_HELPER,
+                  "daemonize", "d.pid", "report"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_EQ(rep["cwd"], dir_.string()); // relative paths were made absolute before chdir
+    EXPECT_EQ(rep["fd0"], "/dev/null");
+    EXPECT_EQ(rep["fd1"], "/dev/null");
+    EXPECT_EQ(rep["fd2"], "/dev/null");
+    EXPECT_EQ(pid_in(pid_file), std::stoi(rep["pid"]));
+}
+
+TEST_F(Daemonize, UmaskShieldedDescriptorAndAppendedStreams) {
+    const auto out = path("out.log");
+    std::ofstream(out) << "earlier run\n";
+    const auto created = path("new.log");
+    // Descriptor 7 is opened by the shell and shielded; the helper also opens
+    // an unshielded descriptor, which must be closed.
+    auto r = run({"/bin/sh", "-c", "exec 7</dev/null; exec \"$0\" \"$@\"", DAEMONIKER_HELPER, "daemonize",
+                  path("d.pid").string(), path("report").string(), "umask=077", "shield=7", "open_extra=1",
+                  "stdout=" + out.string(), "stderr=" + created.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    const pid_t pid = std::stoi(rep["pid"]);
+    record(pid);
+    EXPECT_EQ(rep["umask"], "77");
+    // The helper's extra descriptor (3) is gone; the PID file sits above the
+    // pipe that carried the report; 7 survived.
+    EXPECT_EQ(rep["fds"], "0,1,2,5,7");
+    EXPECT_EQ(rep["ino5"], identity(path("d.pid")));
+    EXPECT_EQ(rep["fd7"], "/dev/null");
+    struct stat st {};
+    ASSERT_EQ(::stat(created.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u); // created by the daemon, under its umask
+    ASSERT_TRUE(stop(pid).has_value());
+    EXPECT_EQ(slurp(out), "earlier run\ndaemon stopping\n"); // appended, not overwritten
+}
+
+TEST_F(Daemonize, PidFileIsNeverWorldWritable) {
+    auto rep = start_ok(path("d.pid"), path("report"), {"umask=0"});
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    struct stat st {};
+    ASSERT_EQ(::stat(path("d.pid").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST_F(Daemonize, BufferedOutputIsWrittenOnce) {
+    Result r;
+    auto rep = start_ok(path("d.pid"), path("report"), {"print=buffered-before-fork"}, &r);
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_EQ(r.out, "buffered-before-fork");
+}
+
+TEST_F(Daemonize, DaemonizerRunsSetupOnceAndResetsParentArgs) {
+    const auto marker = path("setup");
+    Result r;
+    auto rep = start_ok(path("d.pid"), path("report"), {"setup_marker=" + marker.string()}, &r, "daemonizer");
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_EQ(r.out, "parent: is_parent=1 n=0 t=''\n"); // parent's args value-initialized
+    EXPECT_EQ(rep["args"], "7|from setup");              // the daemon got them
+    const auto setup = slurp(marker);
+    EXPECT_EQ(std::count(setup.begin(), setup.end(), '\n'), 1) << setup;
+}
+
+TEST_F(Daemonize, DaemonizerParentFailureExitsTwoWithMessage) {
+    auto r = run(helper("daemonizer", path("d.pid"), path("report"), {"parent=throw"}));
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err, "daemoniker: parent-only code failed on purpose\n");
+    // The daemon itself started and keeps running.
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(Daemonize, DaemonizerRaiiParentFailureExitsTwo) {
+    auto r = run(helper("daemonizer", path("d.pid"), path("report"), {"parent=throw_raii"}));
+    EXPECT_EQ(r.status, 2);
+    // Uncaught: the library's terminate handler prints the message.
+    EXPECT_EQ(r.err, "daemoniker: parent-only code failed on purpose\n");
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+}
+
+TEST_F(Daemonize, SecondStartIsRefusedWhileRunning) {
+    auto rep = start_ok(path("d.pid"), path("report"), {});
+    ASSERT_FALSE(rep.empty());
+    const pid_t pid = std::stoi(rep["pid"]);
+    record(pid);
+    auto r = run(helper("daemonize", path("d.pid"), path("report2")));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "daemoniker: already running (pid " + std::to_string(pid) + "): PID file '" +
+                         path("d.pid").string() + "' is locked\n");
+    EXPECT_EQ(pid_in(path("d.pid")), pid);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(Daemonize, StalePidFileIsTakenOver) {
+    auto rep = start_ok(path("d.pid"), path("report"), {});
+    ASSERT_FALSE(rep.empty());
+    const pid_t first = std::stoi(rep["pid"]);
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    ASSERT_TRUE(wait_exit(first).has_value());
+    recorded_.erase(first);
+    ASSERT_EQ(pid_in(path("d.pid")), first); // left behind by the crash ...
+    EXPECT_FALSE(lock_held(path("d.pid")));  // ... but unlocked: stale
+
+    auto rep2 = start_ok(path("d.pid"), path("report2"), {});
+    ASSERT_FALSE(rep2.empty());
+    const pid_t second = std::stoi(rep2["pid"]);
+    record(second);
+    EXPECT_EQ(pid_in(path("d.pid")), second);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(Daemonize, RacingStartsYieldExactlyOneDaemon) {
+    constexpr int n = 16;
+    // All 16 launchers are forked first and released together through one pipe.
+    int gate[2];
+    ASSERT_EQ(::pipe(gate), 0);
+    std::vector<pid_t> launchers;
+    std::vector<std::filesystem::path> errs;
+    for (int i = 0; i < n; ++i) {
+        errs.push_back(path("err" + std::to_string(i)));
+        const pid_t p = ::fork();
+        ASSERT_GE(p, 0);
+        if (p == 0) {
+            ::close(gate[1]);
+            char c;
+            if (::read(gate[0], &c, 1) != 0) ::_exit(97); // EOF is the start signal
+            const int fd = ::open(errs.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 2);
+            const auto report = path("report" + std::to_string(i));
+            const std::string pid_s = path("d.pid").string();
+            const std::string rep_s = report.string();
+            ::execl(DAEMONIKER_HELPER, DAEMONIKER_HELPER, "daemonize", pid_s.c_str(), rep_s.c_str(), nullptr);
+            ::_exit(98);
+        }
+        launchers.push_back(p);
+    }
+    ::close(gate[0]);
+    ::close(gate[1]); // go
+    int won = 0;
+    int refused = 0;
+    for (pid_t p : launchers) {
+        auto status = wait_exit(p);
+        ASSERT_TRUE(status.has_value());
+        ASSERT_TRUE(WIFEXITED(*status));
+        if (WEXITSTATUS(*status) == 0) ++won;
+        else if (WEXITSTATUS(*status) == 1) ++refused;
+    }
+    EXPECT_EQ(won, 1);
+    EXPECT_EQ(refused, n - 1);
+    ASSERT_TRUE(wait_for_file(path("d.pid")));
+    const pid_t winner = pid_in(path("d.pid"));
+    ASSERT_GT(winner, 0);
+    record(winner);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    int naming_winner = 0;
+    for (const auto& e : errs)
+        if (slurp(e).find("already running (pid " + std::to_string(winner) + ")") != std::string::npos) ++naming_winner;
+    EXPECT_EQ(naming_winner, n - 1);
+}
+
+// ---- failures: one line naming step, path and reason; nothing left behind --
+
+class DaemonizeFails : public ProcessTest {
+protected:
+    void expect_failure(const std::vector<std::string>& kv, const std::string& expected,
+                        const std::filesystem::path& pid_file, const std::vector<std::string>& env = {}) {
+        auto r = run(helper("daemonize", pid_file, path("report"), kv), env);
+        EXPECT_EQ(r.status, 1) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(r.err.rfind("daemoniker: ", 0), 0u) << r.err;
+        EXPECT_NE(r.err.find(expected), std::string::npos) << "stderr: " << r.err << "expected: " << expected;
+        EXPECT_EQ(r.out, "");
+        EXPECT_FALSE(std::filesystem::exists(path("report")));
+        if (!pid_file.empty() && !std::filesystem::is_directory(pid_file)) {
+            EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(pid_file))) << pid_file;
+        }
+        // TearDown fails the test if any process is left.
+    }
+};
+
+TEST_F(DaemonizeFails, MissingChdirDirectory) {
+    const auto missing = path("missing");
+    expect_failure({"chdir=" + missing.string()}, "chdir '" + missing.string() + "': No such file or directory",
+                   path("d.pid"));
+}
+
+TEST_F(DaemonizeFails, UnwritableStdout) {
+    // A directory cannot be opened for writing, even by root.
+    expect_failure({"stdout=" + dir_.string()}, "redirect stdout '" + dir_.string() + "': Is a directory",
+                   path("d.pid"));
+}
+
+TEST_F(DaemonizeFails, PidFileInMissingDirectory) {
+    const auto pid_file = path("nowhere/d.pid");
+    expect_failure({}, "open PID file '" + pid_file.string() + "': No such file or directory", pid_file);
+}
+
+TEST_F(DaemonizeFails, PidFileIsADirectory) {
+    const auto pid_file = path("dir.pid");
+    std::filesystem::create_directory(pid_file);
+    expect_failure({}, "open PID file '" + pid_file.string() + "': not a regular file (refused)", pid_file);
+    EXPECT_TRUE(std::filesystem::is_directory(pid_file));
+}
+
+TEST_F(DaemonizeFails, PidFileIsASymlink) {
+    const auto pid_file = path("link.pid");
+    const auto target = path("target");
+    std::filesystem::create_symlink(target, pid_file);
+    auto r = run(helper("daemonize", pid_file, path("report")));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("open PID file '" + pid_file.string() + "': is a symbolic link (refused)"), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(target)); // the link was not followed
+    EXPECT_TRUE(std::filesystem::is_symlink(pid_file));
+}
+
+TEST_F(DaemonizeFails, ThreadsAreRefusedUnlessAllowed) {
+    expect_failure({"threads=2"}, "already runs 2 other thread(s)", path("d.pid"));
+    auto rep = start_ok(path("d.pid"), path("report"), {"threads=2", "allow_threads=1"});
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+}
+
+TEST_F(DaemonizeFails, SuccessTimeoutKillsAStalledDaemon) {
+    expect_failure({"timeout_ms=300"}, "no report from the daemon (pid ", path("d.pid"),
+                   {"DAEMONIKER_TEST_STALL=redirect_stdout"});
+}
+
+TEST_F(DaemonizeFails, DaemonCrashBeforeReporting) {
+    expect_failure({}, "died before reporting success", path("d.pid"), {"DAEMONIKER_TEST_CRASH=report"});
+}
+
+// Bad input: refused before anything is forked.
+TEST_F(DaemonizeFails, BadOptions) {
+    expect_failure({"umask=01000"}, "umask 01000 is outside 0 to 0777", path("d.pid"));
+    expect_failure({"umask=-1"}, "umask -1 is outside 0 to 0777", path("d.pid"));
+    expect_failure({"fallback=-5"}, "fd_fallback_limit -5 is negative", path("d.pid"));
+    expect_failure({"timeout_ms=0"}, "success_timeout 0 ms is not positive", path("d.pid"));
+    expect_failure({"shield=999"}, "shielded_fds: descriptor 999 is not open", path("d.pid"));
+    expect_failure({"shield=-2"}, "shielded_fds: descriptor -2 is negative", path("d.pid"));
+    expect_failure({}, "PID file: the path is empty", "");
+    expect_failure({"rmcwd=1"}, "cannot be made absolute", "relative.pid");
+}
+
+// Every step, made to fail by the test build's injection seam.
+class EveryStep : public DaemonizeFails, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(EveryStep, FailsWithItsNameAndLeavesNothing) {
+    const std::string key = GetParam();
+    const std::map<std::string, std::string> names{
+        {"report_channel", "create report pipe"}, {"fork", "fork"}, {"setsid", "setsid"},
+        {"fork_again", "second fork"}, {"chdir", "chdir '" + dir_.string() + "'"},
+        {"pid_file_open", "open PID file '" + path("d.pid").string() + "'"},
+        {"pid_file_lock", "lock PID file '" + path("d.pid").string() + "'"},
+        {"pid_file_write", "write PID file '" + path("d.pid").string() + "'"},
+        {"close_fds", "close inherited descriptors"}, {"redirect_stdin", "redirect stdin '/dev/null'"},
+        {"redirect_stdout", "redirect stdout '/dev/null'"}, {"redirect_stderr", "redirect stderr '/dev/null'"},
+        {"report", "report to the original process"}};
+    expect_failure({"chdir=" + dir_.string()}, names.at(key) + ": Input/output error", path("d.pid"),
+                   {"DAEMONIKER_TEST_FAIL=" + key});
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, EveryStep,
+                         ::testing::Values("report_channel", "fork", "setsid", "fork_again", "chdir", "pid_file_open",
+                                           "pid_file_lock", "pid_file_write", "close_fds", "redirect_stdin",
+                                           "redirect_stdout", "redirect_stderr", "report"));
+
+} // namespace
+} // namespace test

@@ -1,0 +1,77 @@
+#pragma once
+// Support for tests that run real processes: spawning the helper, waiting
+// for files and exits with deadlines, probing PID-file locks, and a fixture
+// that leaves no process and no file behind.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace test {
+
+using namespace std::chrono_literals;
+
+struct Result {
+    int status = -1; ///< exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` with extra environment entries, capturing stdout and stderr
+/// until both are closed and the process exited; kills it at `timeout`.
+Result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
+           std::chrono::milliseconds timeout = 20s);
+
+/// Path of the helper binary, and a command line for one of its modes.
+std::vector<std::string> helper(const std::string& mode, const std::filesystem::path& pid_file,
+                                const std::filesystem::path& report, std::vector<std::string> kv = {});
+
+/// Waits (inotify, with a deadline) until `path` exists.
+bool wait_for_file(const std::filesystem::path& path, std::chrono::milliseconds timeout = 10s);
+
+std::string slurp(const std::filesystem::path& path);
+std::map<std::string, std::string> read_report(const std::filesystem::path& path);
+
+/// "dev:ino" of a file, as the helper reports descriptors.
+std::string identity(const std::filesystem::path& path);
+
+/// True when someone holds a lock on the file (probed with F_OFD_GETLK,
+/// independently of the library's own code).
+bool lock_held(const std::filesystem::path& path);
+
+/// The first line of the file as a PID, or -1.
+pid_t pid_in(const std::filesystem::path& path);
+
+/// Waits for our child `pid` (daemons become our children: the test process
+/// is a child subreaper) to exit, with a pidfd; returns its wait status.
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout = 10s);
+
+/// Our live (not zombie) children, after reaping every zombie.
+std::set<pid_t> live_children();
+
+/// Each test gets a temporary directory and becomes a child subreaper. At the
+/// end it kills the daemons it recorded, waits for every child, fails the
+/// test if an unrecorded process is left, and removes the directory.
+class ProcessTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    std::filesystem::path path(const std::string& name) const { return dir_ / name; }
+    /// Records a daemon so TearDown kills it if the test did not stop it.
+    void record(pid_t pid) { recorded_.insert(pid); }
+    /// Stops a recorded daemon with SIGTERM and waits for it; returns the wait status.
+    std::optional<int> stop(pid_t pid);
+
+    std::filesystem::path dir_;
+    std::set<pid_t> recorded_;
+};
+
+} // namespace test
