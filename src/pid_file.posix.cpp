@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <new>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utility>
 
@@ -339,10 +340,21 @@ void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noex
     if (fd < 0) return;
     struct stat st {};
     struct stat now {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || read_pid(fd) != pid) {
+        ::close(fd);
+        return;
+    }
+    // The dead daemon's report pipe can reach EOF a moment before the kernel
+    // drops its lock (descriptors close in order at exit): allow a short wait.
+    int locked = try_lock(fd);
+    for (int i = 0; i < 2000 && (locked == EAGAIN || locked == EACCES); ++i) {
+        const timespec ms{0, 1000000};
+        ::nanosleep(&ms, nullptr);
+        locked = try_lock(fd);
+    }
     // Holding the lock while unlinking: a start that opened the file before
     // the unlink finds it replaced after locking, and retries.
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && try_lock(fd) == 0 && read_pid(fd) == pid &&
-        ::lstat(path.c_str(), &now) == 0 && same_file(now, st))
+    if (locked == 0 && read_pid(fd) == pid && ::lstat(path.c_str(), &now) == 0 && same_file(now, st))
         ::unlink(path.c_str());
     ::close(fd);
 }

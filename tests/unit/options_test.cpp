@@ -1,2 +1,69 @@
+// Option validation: every bad input is refused with a message naming the
+// option, the value and the reason, before anything is forked.
+
+#include "options.hpp"
+
+#include <daemoniker/errors.hpp>
+
 #include <gtest/gtest.h>
-int dummy_o;
+
+namespace {
+
+using daemoniker::Options;
+using daemoniker::OptionError;
+using daemoniker::detail::resolve;
+
+std::string refusal(const std::filesystem::path& pid_file, const Options& o) {
+    try {
+        resolve(pid_file, o);
+    } catch (const OptionError& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+TEST(Options, DefaultsFollowTheSeed) {
+    const Options o;
+    EXPECT_EQ(o.umask, 027);
+    EXPECT_EQ(o.fd_fallback_limit, 1024);
+    EXPECT_EQ(o.success_timeout, std::chrono::seconds(30));
+    EXPECT_FALSE(o.strip_cmd_args);
+    EXPECT_TRUE(o.explicit_rescript.empty());
+    EXPECT_TRUE(o.shielded_fds.empty());
+    EXPECT_FALSE(o.chdir || o.stdin_goto || o.stdout_goto || o.stderr_goto);
+}
+
+TEST(Options, PathsAreMadeAbsoluteAndStreamsDefaultToNull) {
+    const auto r = resolve("run/app.pid", Options{.stdout_goto = "logs/../out.log"});
+    const auto cwd = std::filesystem::current_path();
+    EXPECT_EQ(r.pid_file, cwd / "run/app.pid");
+    EXPECT_EQ(r.chdir, cwd);
+    EXPECT_EQ(r.stdout_path, cwd / "out.log");
+    EXPECT_EQ(r.stdin_path, daemoniker::detail::null_device());
+    EXPECT_EQ(r.stderr_path, daemoniker::detail::null_device());
+}
+
+TEST(Options, ShieldedDescriptorsAreSortedAndUnique) {
+    const auto r = resolve("/tmp/x.pid", Options{.shielded_fds = {9, 4, 9, 5}});
+    EXPECT_EQ(r.shielded_fds, (std::vector<int>{4, 5, 9}));
+}
+
+TEST(Options, BadInputIsRefusedWithAClearMessage) {
+    EXPECT_EQ(refusal("", {}), "PID file: the path is empty");
+    EXPECT_EQ(refusal("/tmp/", {}), "PID file '/tmp/': names a directory, not a file");
+    EXPECT_EQ(refusal(std::string("a\0b", 3), {}), "PID file: the path contains a NUL character");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.umask = 01000}), "umask 01000 is outside 0 to 0777");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.umask = -1}), "umask -1 is outside 0 to 0777");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.fd_fallback_limit = -1}), "fd_fallback_limit -1 is negative");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.success_timeout = std::chrono::milliseconds(0)}),
+              "success_timeout 0 ms is not positive");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.success_timeout = std::chrono::milliseconds(-5)}),
+              "success_timeout -5 ms is not positive");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.shielded_fds = {3, -1}}), "shielded_fds: descriptor -1 is negative");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.chdir = ""}), "chdir: the path is empty");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.stderr_goto = ""}), "stderr_goto: the path is empty");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.umask = 0777}), "accepted");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.umask = 0}), "accepted");
+}
+
+} // namespace
