@@ -18,6 +18,9 @@ public:
         case errc::malformed_pid_file: return "does not hold a valid PID";
         case errc::stale_pid_file: return "stale: no process holds its lock, the daemon is gone";
         case errc::not_running: return "no PID file: the daemon is not running";
+        case errc::init_process: return "it names PID 1 (init), which is never signalled (refused)";
+        case errc::invalid_signal: return "not a signal this platform can send";
+        case errc::handler_active: return "another SignalHandler is already started in this process";
         }
         return "unknown daemoniker error " + std::to_string(value);
     }

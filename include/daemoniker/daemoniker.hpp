@@ -7,4 +7,5 @@
 #include <daemoniker/errors.hpp>
 #include <daemoniker/options.hpp>
 #include <daemoniker/pid_file.hpp>
+#include <daemoniker/signals.hpp>
 #include <daemoniker/version.hpp>

@@ -25,6 +25,9 @@ enum class errc {
     malformed_pid_file,   ///< empty, or not "PID\n" with a PID in 1..2^31-1
     stale_pid_file,       ///< nobody holds the lock: the daemon is gone
     not_running,          ///< no PID file at all
+    init_process,         ///< the PID file names PID 1, which is never signalled
+    invalid_signal,       ///< not a signal this platform can send
+    handler_active,       ///< another SignalHandler is already started
 };
 
 /// The category of daemoniker::errc.
