@@ -3,7 +3,8 @@
 //
 //   heartbeat PIDFILE LOGFILE [INTERVAL_MS]
 //
-// Setup code runs once in the original process (Daemonizer::is_setup), the
+// SIGTERM (or SIGINT) ends it cleanly: it logs "stopping" and its PID file
+// is removed. Setup code runs once in the original process (Daemonizer::is_setup), the
 // interval travels to the daemon as a preserved argument, and the original
 // process prints the daemon's PID file before it exits.
 
@@ -15,7 +16,6 @@
 #include <ctime>
 #include <iostream>
 #include <string>
-#include <thread>
 
 int main(int argc, char** argv) {
     if (argc < 3) {
@@ -47,10 +47,19 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    // SIGTERM, SIGINT and SIGABRT keep their default action: wait_for() throws
+    // the matching exception here in the main thread.
+    daemoniker::SignalHandler signals(pid_file);
+    signals.start();
     std::printf("heartbeat: started, every %ld ms\n", interval_ms);
-    for (unsigned long beat = 1;; ++beat) {
-        std::printf("heartbeat %lu at %ld\n", beat, static_cast<long>(std::time(nullptr)));
-        std::fflush(stdout);
-        std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    try {
+        for (unsigned long beat = 1;; ++beat) {
+            std::printf("heartbeat %lu at %ld\n", beat, static_cast<long>(std::time(nullptr)));
+            std::fflush(stdout);
+            signals.wait_for(std::chrono::milliseconds(interval_ms)); // sleeps, unless a signal arrives
+        }
+    } catch (const daemoniker::ReceivedSignal& e) {
+        std::printf("heartbeat: stopping (%s)\n", e.what());
     }
+    return 0; // the normal exit path: the PID file is removed
 }

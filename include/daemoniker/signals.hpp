@@ -130,10 +130,13 @@ private:
 /// program never calls them (nor looks at stop_token() or native_handle()),
 /// a default-handled SIGTERM does nothing visible.
 ///
-/// Platform notes: POSIX installs a sigaction handler (SA_RESTART) that writes
-/// to a self-pipe, so threads created before start() need no signal mask and
-/// exec'd children inherit no blocked signals. On Windows signals arrive over
-/// a per-daemon named pipe (see docs/how-it-works.md); `pid_file` names it.
+/// Platform notes: POSIX installs a sigaction handler (SA_RESTART) that only
+/// writes to a self-pipe, so threads created before start() need no signal
+/// mask and programs the daemon executes inherit no blocked signals. That
+/// handler may run in any thread: a blocking poll(), select() or sleep in the
+/// program can return early with EINTR (the kernel never restarts those);
+/// retry them as usual. On Windows signals arrive over a per-daemon named
+/// pipe (see docs/how-it-works.md); `pid_file` names it.
 class DAEMONIKER_API SignalHandler {
 public:
 #ifdef _WIN32

@@ -5,6 +5,7 @@
 //
 //   helper daemonize  PIDFILE REPORT [key=value...]
 //   helper daemonizer PIDFILE REPORT [key=value...]
+//   helper signals    PIDFILE REPORT [key=value...]
 //
 // keys: chdir stdin stdout stderr umask shield(repeatable) fallback timeout_ms
 //       allow_threads=1 threads=N (start N threads first) print=TEXT (buffered
@@ -12,11 +13,19 @@
 //       open_extra=1 (leave an extra unshielded descriptor open)
 //       parent=ok|throw|throw_raii (Daemonizer parent-only code)
 //       setup_marker=FILE (Daemonizer setup code appends a line to it)
+// signals mode: the daemon starts a SignalHandler, then writes its report,
+// and logs what happens to LOG (key log=): handler calls, caught exceptions.
+//       int|term|abrt|hup|usr1|usr2=default|ignore|record   actions
+//       usr2_does=replace_usr1|reset_term   what a recorded SIGUSR2 also does
+//       main=wait|wait_for|check|stop_token|fd               how main waits
 
 #include <daemoniker/daemoniker.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <poll.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -191,6 +200,88 @@ int mode_daemonizer(const Args& a) {
     return serve();
 }
 
+// Appends one line to the log, with a single write() so lines never mix.
+void log_line(const std::string& path, const std::string& line) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const std::string l = line + "\n";
+    [[maybe_unused]] auto n = ::write(fd, l.data(), l.size());
+    ::close(fd);
+}
+
+int mode_signals(const Args& a) {
+    prepare(a);
+    daemoniker::daemonize(a.pid_file, options_from(a));
+    const std::string log = a.get("log");
+    const auto main_thread = std::this_thread::get_id();
+    daemoniker::SignalHandler signals(a.pid_file);
+    auto recorder = [&, main_thread](const char* tag) {
+        return [&, main_thread, tag](int number) {
+            const bool other = std::this_thread::get_id() != main_thread;
+            log_line(log, std::string("handled ") + tag + " " + std::to_string(number) + (other ? " on signal thread" : " on main thread"));
+        };
+    };
+    const std::pair<const char*, daemoniker::Signal> keys[] = {
+        {"int", daemoniker::Signal::sigint},   {"term", daemoniker::Signal::sigterm}, {"abrt", daemoniker::Signal::sigabrt},
+        {"hup", daemoniker::Signal::sighup},   {"usr1", daemoniker::Signal::sigusr1}, {"usr2", daemoniker::Signal::sigusr2}};
+    for (const auto& [key, sig] : keys) {
+        const std::string v = a.get(key, "default");
+        if (v == "ignore") signals.set(sig, daemoniker::ignore_signal);
+        else if (v == "record") signals.set(sig, recorder(key));
+    }
+    const std::string usr2_does = a.get("usr2_does");
+    if (!usr2_does.empty()) {
+        signals.set(daemoniker::Signal::sigusr2, [&, usr2_does](int) {
+            if (usr2_does == "replace_usr1") signals.set(daemoniker::Signal::sigusr1, recorder("usr1-replaced"));
+            if (usr2_does == "reset_term") signals.reset(daemoniker::Signal::sigterm);
+            log_line(log, "usr2 did " + usr2_does);
+        });
+    }
+    signals.start();
+    write_report(a.report, "");
+
+    const std::string how = a.get("main", "wait");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30); // never linger
+    try {
+        if (how == "wait") {
+            signals.wait();
+        } else if (how == "wait_for") {
+            bool logged = false;
+            while (std::chrono::steady_clock::now() < deadline)
+                if (!signals.wait_for(std::chrono::milliseconds(20)) && !logged) {
+                    log_line(log, "wait_for timed out");
+                    logged = true;
+                }
+        } else if (how == "check") {
+            while (std::chrono::steady_clock::now() < deadline) {
+                signals.check();
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        } else if (how == "stop_token") {
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            std::stop_token token = signals.stop_token();
+            if (cv.wait_until(lock, token, deadline, [] { return false; }), token.stop_requested())
+                log_line(log, "stop requested");
+            signals.check();
+        } else if (how == "fd") {
+            pollfd p{signals.native_handle(), POLLIN, 0};
+            int ready;
+            do { // poll() is never restarted after a signal handler (SA_RESTART or not)
+                ready = ::poll(&p, 1, 30000);
+            } while (ready < 0 && errno == EINTR);
+            if (ready == 1) log_line(log, "descriptor readable");
+            signals.check();
+        }
+        log_line(log, "no signal");
+        return 1;
+    } catch (const daemoniker::ReceivedSignal& e) {
+        log_line(log, std::string("caught ") + e.what() + " " + std::to_string(e.signal_number()) + " via " + how);
+        std::printf("stopping\n");
+        return 0; // returning from main removes the PID file
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -211,6 +302,7 @@ int main(int argc, char** argv) {
     try {
         if (mode == "daemonize") return mode_daemonize(a);
         if (mode == "daemonizer") return mode_daemonizer(a);
+        if (mode == "signals") return mode_signals(a);
     } catch (const daemoniker::Error& e) {
         std::fprintf(stderr, "helper: %s\n", e.what());
         return 3;

@@ -128,6 +128,24 @@ bool wait_for_file(const std::filesystem::path& path, std::chrono::milliseconds 
     return found;
 }
 
+bool wait_for_content(const std::filesystem::path& path, const std::string& needle,
+                      std::chrono::milliseconds timeout) {
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) return false;
+    ::inotify_add_watch(fd, path.parent_path().c_str(), IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE);
+    const auto deadline = clock::now() + timeout;
+    bool found = false;
+    while (!(found = slurp(path).find(needle) != std::string::npos)) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, remaining_ms(deadline)) <= 0) break;
+        char buf[4096];
+        while (::read(fd, buf, sizeof buf) > 0) {
+        }
+    }
+    ::close(fd);
+    return found;
+}
+
 std::string slurp(const std::filesystem::path& path) {
     std::ifstream f(path, std::ios::binary);
     std::stringstream s;

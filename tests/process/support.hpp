@@ -36,6 +36,10 @@ std::vector<std::string> helper(const std::string& mode, const std::filesystem::
 /// Waits (inotify, with a deadline) until `path` exists.
 bool wait_for_file(const std::filesystem::path& path, std::chrono::milliseconds timeout = 10s);
 
+/// Waits (inotify, with a deadline) until the file contains `needle`.
+bool wait_for_content(const std::filesystem::path& path, const std::string& needle,
+                      std::chrono::milliseconds timeout = 10s);
+
 std::string slurp(const std::filesystem::path& path);
 std::map<std::string, std::string> read_report(const std::filesystem::path& path);
 
