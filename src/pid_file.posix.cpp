@@ -154,8 +154,9 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
         failure = {step, error, detail, holder};
         return false;
     };
+    close(); // acquiring again drops what was held
     if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, e);
-    const auto dir = path.parent_path();
+    const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     if (!directory_is_safe(dir)) return fail(Step::pid_file_open, 0, errc::unsafe_directory);
 
     for (int attempt = 0; attempt < attempts; ++attempt) {

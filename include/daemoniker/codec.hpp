@@ -5,7 +5,7 @@
 /// survive the fork, but the same requirement is enforced at compile time, so
 /// code that compiles on Linux compiles and works on Windows.
 ///
-/// Supported out of the box: bool, integers, enums, float, double, the
+/// Supported out of the box: bool, integers, enums with a fixed underlying type, float, double, the
 /// std::basic_string family, std::filesystem::path, std::vector, std::deque,
 /// std::list, std::array, std::map, std::unordered_map, std::set,
 /// std::unordered_set, std::optional, std::pair, std::tuple, std::variant,
@@ -124,8 +124,8 @@ public:
     }
 
     /// An element count. It may not exceed the bytes left, since every
-    /// element takes at least one byte (empty tuples and std::monostate are
-    /// the exception and cannot be carried in containers in bulk).
+    /// encoding takes at least one byte (see detail::put_marker): a payload
+    /// cannot make the decoder reserve or loop more than its own size.
     std::size_t get_size() {
         const auto n = get_varint();
         if (n > remaining()) fail("count exceeds the remaining input");
@@ -189,8 +189,12 @@ struct codec<T> {
     }
 };
 
+/// Enums with a fixed underlying type (every `enum class`, and `enum E : int`).
+/// An enum without one may hold only some values of its underlying type, so
+/// decoding could create an invalid value: give such an enum its own codec<T>.
+/// (Only enums with a fixed underlying type can be list-initialized from it.)
 template <class T>
-    requires std::is_enum_v<T>
+    requires(std::is_enum_v<T> && requires { T{std::underlying_type_t<T>{}}; })
 struct codec<T> {
     using U = std::underlying_type_t<T>;
     static void encode(Encoder& e, T v) { e.put(static_cast<U>(v)); }
@@ -215,10 +219,23 @@ struct codec<T> {
     }
 };
 
+namespace detail {
+// Values that carry no information still take one byte, so that every
+// encoding is at least one byte long and a container's count can be checked
+// against the input that is left.
+inline void put_marker(Encoder& e) { e.put_varint(0); }
+inline void get_marker(Decoder& d) {
+    if (d.get_varint() != 0) d.fail("bad marker of an empty value");
+}
+} // namespace detail
+
 template <>
 struct codec<std::monostate> {
-    static void encode(Encoder&, std::monostate) {}
-    static std::monostate decode(Decoder&) { return {}; }
+    static void encode(Encoder& e, std::monostate) { detail::put_marker(e); }
+    static std::monostate decode(Decoder& d) {
+        detail::get_marker(d);
+        return {};
+    }
 };
 
 template <class Rep, class Period>
@@ -341,9 +358,11 @@ struct codec<std::unordered_set<K, H, E, A>> : detail::set_codec<std::unordered_
 template <Serializable T, std::size_t N>
 struct codec<std::array<T, N>> {
     static void encode(Encoder& e, const std::array<T, N>& a) {
+        if constexpr (N == 0) detail::put_marker(e);
         for (const auto& v : a) e.put(v);
     }
     static std::array<T, N> decode(Decoder& d) {
+        if constexpr (N == 0) detail::get_marker(d);
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             // Braced initialization evaluates left to right.
             return std::array<T, N>{((void)I, d.get<T>())...};
@@ -376,9 +395,11 @@ struct codec<std::pair<A, B>> {
 template <Serializable... Ts>
 struct codec<std::tuple<Ts...>> {
     static void encode(Encoder& e, const std::tuple<Ts...>& t) {
+        if constexpr (sizeof...(Ts) == 0) detail::put_marker(e);
         std::apply([&](const auto&... v) { (e.put(v), ...); }, t);
     }
     static std::tuple<Ts...> decode(Decoder& d) {
+        if constexpr (sizeof...(Ts) == 0) detail::get_marker(d);
         // Braced initialization evaluates left to right.
         return std::tuple<Ts...>{d.get<Ts>()...};
     }
@@ -399,11 +420,15 @@ struct codec<std::variant<Ts...>> {
     }
 
 private:
+    template <std::size_t I>
+    static V make(Decoder& d) {
+        return V(std::in_place_index<I>, d.get<std::variant_alternative_t<I, V>>());
+    }
+    // A table of constructors: no alternative needs a default constructor.
     template <std::size_t... I>
     static V pick(Decoder& d, std::size_t index, std::index_sequence<I...>) {
-        V out;
-        ((index == I ? (void)out.template emplace<I>(d.get<std::variant_alternative_t<I, V>>()) : void()), ...);
-        return out;
+        constexpr V (*table[])(Decoder&) = {&make<I>...};
+        return table[index](d);
     }
 };
 
@@ -412,8 +437,12 @@ private:
 /// The type must be default-constructible; members are set in the order given.
 template <class T, auto... Members>
 struct fields_codec {
-    static void encode(Encoder& e, const T& v) { (e.put(v.*Members), ...); }
+    static void encode(Encoder& e, const T& v) {
+        if constexpr (sizeof...(Members) == 0) detail::put_marker(e);
+        (e.put(v.*Members), ...);
+    }
     static T decode(Decoder& d) {
+        if constexpr (sizeof...(Members) == 0) detail::get_marker(d);
         T v{};
         ((v.*Members = d.get<std::remove_cvref_t<decltype(v.*Members)>>()), ...);
         return v;

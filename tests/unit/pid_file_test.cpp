@@ -675,3 +675,29 @@ TEST_F(HeldPidFileTest, ReleaseInAForkedChildLeavesTheFile) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(HeldPidFileTest, RelativePathWithoutDirectoryPart) {
+    const auto cwd = fs::current_path();
+    fs::current_path(dir_);
+    HeldPidFile file;
+    PidFileFailure why;
+    const bool ok = file.acquire("bare.pid", 4242, why);
+    fs::current_path(cwd);
+    ASSERT_TRUE(ok) << describe(why);
+    EXPECT_EQ(slurp(dir_ / "bare.pid"), "4242\n");
+}
+
+TEST_F(HeldPidFileTest, AcquiringAgainDropsWhatWasHeld) {
+    HeldPidFile file;
+    PidFileFailure why;
+    ASSERT_TRUE(file.acquire(pid_file_, 4242, why)) << describe(why);
+    const auto second = dir_ / "second.pid";
+    ASSERT_TRUE(file.acquire(second, 4243, why)) << describe(why);
+    // The first file is no longer locked by anyone: it is stale now.
+    EXPECT_EQ(daemoniker::inspect_pid_file(pid_file_).state, daemoniker::PidFileState::stale);
+    EXPECT_EQ(daemoniker::inspect_pid_file(second).state, daemoniker::PidFileState::running);
+}
+
+} // namespace
