@@ -26,6 +26,12 @@ std::filesystem::path path_of(Step step, const Resolved& r) {
     }
 }
 
+std::string describe(std::error_code code) {
+    if (!code) return "unknown reason";
+    if (code.category() == std::system_category()) return system_message(code.value());
+    return code.message();
+}
+
 std::error_code report_code(const Report& report) {
     if (report.detail != 0) return make_error_code(static_cast<errc>(report.detail));
     return {report.error, std::system_category()};
@@ -37,7 +43,7 @@ void throw_failure(Step step, const Resolved& r, std::error_code code, std::int6
     std::string what = "cannot start daemon: ";
     what += to_string(step);
     if (!path.empty()) what += " '" + path.string() + "'";
-    what += ": " + (code ? code.message() : std::string("unknown reason"));
+    what += ": " + describe(code);
     if (code.category() == category()) throw PidFileError(what, path, code);
     throw StartupError(what, step, path, code);
 }
@@ -83,7 +89,8 @@ void became_parent() noexcept { std::set_terminate(parent_terminate); }
 
 } // namespace detail
 
-Daemonizer::Daemonizer() noexcept : uncaught_at_start_(std::uncaught_exceptions()) {}
+Daemonizer::Daemonizer() noexcept
+    : is_setup_(!detail::is_relaunched()), uncaught_at_start_(std::uncaught_exceptions()) {}
 
 Daemonizer::~Daemonizer() {
     if (!is_parent_) return;
@@ -93,8 +100,6 @@ Daemonizer::~Daemonizer() {
                               exit_parent_failed);
     detail::end_original(0);
 }
-
-bool Daemonizer::is_setup() const noexcept { return !detail::is_relaunched(); }
 
 void Daemonizer::fail(std::string_view what) noexcept {
     if (is_parent_) detail::fail_original(what, exit_parent_failed);

@@ -8,6 +8,7 @@
 // The order of the steps, and why, is in docs/how-it-works.md.
 
 #include "descriptors.hpp"
+#include "exec.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
@@ -24,6 +25,7 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +36,7 @@
 namespace daemoniker::detail {
 
 std::filesystem::path null_device() { return "/dev/null"; }
+std::string system_message(int code) { return std::system_category().message(code); }
 bool transfers_payload() noexcept { return false; }
 bool is_relaunched() noexcept { return false; }
 
@@ -71,6 +74,16 @@ void check_environment(const Resolved& r, const Options& options) {
 struct Pipe {
     int read = -1;
     int write = -1;
+};
+
+// An ExecSpec flattened before fork, so that the daemon only reads memory
+// between fork and exec.
+struct ExecPlan {
+    const ExecSpec* spec = nullptr;
+    std::string program;       // absolute
+    std::vector<char*> argv;   // null-terminated, pointing into *spec
+    std::vector<char*> envp;   // null-terminated, pointing into *spec
+    std::vector<gid_t> groups;
 };
 
 [[noreturn]] void throw_pipe_error() {
@@ -133,10 +146,42 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
     }
 }
 
-Role run_original(const Resolved& r, Pipe pipe, pid_t intermediate) {
+// The message of a failed exec or privilege drop (the daemon's command steps).
+[[noreturn]] void throw_exec_failure(const Report& rep, const Resolved& r, const ExecPlan& exec) {
+    const auto step = static_cast<Step>(rep.step);
+    const auto code = report_code(rep);
+    std::string what = "cannot start program: ";
+    std::filesystem::path path = exec.program;
+    if (step == Step::exec) {
+        what += "execute '" + exec.program + "': " + describe(code);
+        throw StartupError(what, step, path, code);
+    }
+    const Credentials& c = *exec.spec->credentials;
+    what += "drop privileges to ";
+    if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
+    what += "gid " + std::to_string(c.gid) + ": ";
+    switch (static_cast<DropCall>(rep.value)) {
+    case DropCall::chown_pid_file:
+        what += "chown PID file '" + r.pid_file.string() + "'";
+        path = r.pid_file;
+        break;
+    case DropCall::setgroups: what += "setgroups"; break;
+    case DropCall::setgid: what += "setgid"; break;
+    case DropCall::setuid: what += "setuid"; break;
+    case DropCall::regain_root: what += "root privileges could be regained after setuid"; break;
+    default: what += "unknown call"; break;
+    }
+    what += ": " + describe(code);
+    throw StartupError(what, step, path, code);
+}
+
+// Returns the daemon's PID once it reported success (exec mode: once the
+// program was executed).
+process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const ExecPlan* exec) {
     ::close(pipe.write);
     const auto deadline = clock::now() + r.success_timeout;
     process_id daemon = 0;
+    bool executing = false; // exec mode: every step succeeded, the daemon is calling execve()
     for (;;) {
         Report rep;
         Read got = Read::error;
@@ -147,16 +192,34 @@ Role run_original(const Resolved& r, Pipe pipe, pid_t intermediate) {
             continue;
         }
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::success) {
+            if (exec != nullptr) { // the verdict on the exec is still to come: EOF or a failure
+                executing = true;
+                continue;
+            }
             ::close(pipe.read);
             reap(intermediate);
-            return Role::original;
+            return daemon;
         }
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::failure) {
             // The daemon cleaned up after itself (PID file removed) and exits.
             wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
             ::close(pipe.read);
             reap(intermediate);
+            if (exec != nullptr) {
+                // After dropping privileges the daemon may have lacked the
+                // right to remove its PID file from the directory.
+                if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
+                const auto step = static_cast<Step>(rep.step);
+                if (step == Step::exec || step == Step::drop_privileges) throw_exec_failure(rep, r, *exec);
+            }
             throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
+        }
+        if (got == Read::eof && executing) {
+            // The close-on-exec channel closed without a failure record: the
+            // exec succeeded.
+            ::close(pipe.read);
+            reap(intermediate);
+            return daemon;
         }
         if (got == Read::timeout) {
             // The pipe is still open, so the daemon still lives and its PID
@@ -250,7 +313,99 @@ void reset_signals() noexcept {
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
 }
 
-void run_daemon(const Resolved& r, int report_fd) noexcept {
+// ---- the daemon's command steps (exec mode) --------------------------------
+
+// Hands the PID file to the target identity, then switches groups, group and
+// user, checking each call; 0 or the errno of the call named in `failed`.
+int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, int pid_fd, DropCall& failed) noexcept {
+    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
+    const gid_t gid = static_cast<gid_t>(c.gid);
+    auto check = [&](DropCall call, int result) {
+        if (result == 0) return 0;
+        failed = call;
+        return errno;
+    };
+    // Owned by the user, so the program can rewrite it (removing it is up to
+    // the directory's permissions).
+    if (int e = check(DropCall::chown_pid_file, ::fchown(pid_fd, uid, gid))) return e;
+    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
+    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
+    if (!c.uid) return 0;
+    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
+    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
+        failed = DropCall::regain_root;
+        return EPERM;
+    }
+    return 0;
+}
+
+// Converts the PID file's lock from an open-file-description lock, which every
+// process that inherits the descriptor shares (the program's children would
+// keep it alive after the program ended), into a record lock owned by this
+// process alone: such a lock survives exec, is not inherited by fork, and so
+// ends exactly when the program ends. The file is never unlocked meanwhile:
+// byte 0 leaves the OFD lock, is taken as a record lock, and only then does
+// the rest of the OFD lock go.
+int hand_lock_to_process(int fd) noexcept {
+#ifdef F_OFD_SETLK
+    struct flock fl {};
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 1;
+    // EINVAL: no OFD locks here, so HeldPidFile took a record lock already.
+    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) return errno == EINVAL ? 0 : errno;
+    fl.l_type = F_WRLCK;
+    if (sys::retry([&] { return ::fcntl(fd, F_SETLK, &fl); }) != 0) return errno;
+    fl.l_type = F_UNLCK;
+    fl.l_start = 1;
+    fl.l_len = 0; // to the end of the file and beyond
+    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) return errno;
+#else
+    (void)fd;
+#endif
+    return 0;
+}
+
+int clear_cloexec(int fd) noexcept {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags == -1 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == -1) return errno;
+    return 0;
+}
+
+// Runs after the daemon's own steps: privilege drop, the report that every
+// step succeeded, then execve(). The report channel is close-on-exec, so a
+// successful exec ends the report with EOF; a failed one sends a failure.
+[[noreturn]] void exec_program(const Resolved& r, const ExecPlan& exec, int report_fd) noexcept {
+    const int pid_fd = static_cast<int>(held_for_life()->native_handle());
+    if (exec.spec->credentials) {
+        DropCall failed{};
+        if (int e = drop_privileges(*exec.spec->credentials, exec.groups, pid_fd, failed))
+            fail_child(report_fd, Step::drop_privileges, e, {}, static_cast<process_id>(failed));
+    }
+    if (int e = hand_lock_to_process(pid_fd)) fail_child(report_fd, Step::pid_file_lock, e);
+
+    Report ok;
+    ok.kind = Report::success;
+    ok.value = ::getpid();
+    if (!send_report(report_fd, ok)) {
+        if (HeldPidFile* held = held_for_life()) held->release();
+        ::_exit(exit_startup_failed);
+    }
+    // The program inherits the PID file (and holds its lock) and the shielded
+    // descriptors; nothing else but 0-2 is open.
+    int e = clear_cloexec(pid_fd);
+    for (int fd : r.shielded_fds)
+        if (e == 0) e = clear_cloexec(fd);
+    if (e == 0) e = sys::injected(Step::exec);
+    if (e == 0) {
+        ::execve(exec.program.c_str(), exec.argv.data(), exec.envp.data());
+        e = errno;
+    }
+    fail_child(report_fd, Step::exec, e);
+}
+
+void run_daemon(const Resolved& r, int report_fd, const ExecPlan* exec) noexcept {
     // The original may have run with 0-2 closed, so the pipe may sit there:
     // move it up, and fill 0-2 with the null device until the redirection, so
     // the PID file and the redirection files never land on them.
@@ -302,6 +457,7 @@ void run_daemon(const Resolved& r, int report_fd) noexcept {
         if (e == 0) e = redirect(s.fd, s.path, s.flags);
         if (e != 0) fail_child(report_fd, s.step, e);
     }
+    if (exec != nullptr) exec_program(r, *exec, report_fd);
 
     Report ok;
     ok.kind = Report::success;
@@ -317,10 +473,11 @@ void run_daemon(const Resolved& r, int report_fd) noexcept {
 
 } // namespace
 
-Role start(const std::filesystem::path& pid_file, const Options& options, std::string& /*payload*/) {
-    const Resolved r = resolve(pid_file, options);
-    check_environment(r, options);
+namespace {
 
+// The double fork. Returns the daemon's PID in the original process, 0 in
+// the daemon (which, in exec mode, never returns).
+process_id launch(const Resolved& r, const ExecPlan* exec) {
     // Buffered output would otherwise be written twice: by us and by the daemon.
     std::fflush(nullptr);
 
@@ -347,7 +504,7 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
                                    std::error_code(fork_errno, std::system_category()).message(),
                                Step::fork, {}, {fork_errno, std::system_category()});
         }
-        return run_original(r, pipe, child);
+        return run_original(r, pipe, child, exec);
     }
 
     // Intermediate process.
@@ -366,8 +523,36 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
 
     // The daemon: in a new session, yet not its leader, so it can never
     // acquire a controlling terminal again.
-    run_daemon(r, pipe.write);
-    return Role::daemon;
+    run_daemon(r, pipe.write, exec);
+    return 0;
+}
+
+} // namespace
+
+Role start(const std::filesystem::path& pid_file, const Options& options, std::string& /*payload*/) {
+    const Resolved r = resolve(pid_file, options);
+    check_environment(r, options);
+    return launch(r, nullptr) != 0 ? Role::original : Role::daemon;
+}
+
+process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec) {
+    if (exec.program.empty() || exec.argv.empty())
+        throw OptionError("cannot start program: no program given");
+    const Resolved r = resolve(pid_file, options);
+    check_environment(r, options);
+
+    ExecPlan plan;
+    plan.spec = &exec;
+    plan.program = std::filesystem::absolute(exec.program).string(); // the daemon changes directory
+    // execve() takes char* const[]; the strings are only read.
+    for (const auto& arg : exec.argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
+    plan.argv.push_back(nullptr);
+    for (const auto& entry : exec.env) plan.envp.push_back(const_cast<char*>(entry.c_str()));
+    plan.envp.push_back(nullptr);
+    if (exec.credentials)
+        for (auto g : exec.credentials->groups) plan.groups.push_back(static_cast<gid_t>(g));
+    static_assert(sizeof(uid_t) <= sizeof(std::uint32_t) && sizeof(gid_t) <= sizeof(std::uint32_t));
+    return launch(r, &plan);
 }
 
 } // namespace daemoniker::detail

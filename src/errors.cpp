@@ -21,6 +21,7 @@ public:
         case errc::init_process: return "it names PID 1 (init), which is never signalled (refused)";
         case errc::invalid_signal: return "not a signal this platform can send";
         case errc::handler_active: return "another SignalHandler is already started in this process";
+        case errc::no_signal_channel: return "the daemon serves no signal channel (it started no SignalHandler)";
         }
         return "unknown daemoniker error " + std::to_string(value);
     }
@@ -73,6 +74,8 @@ std::string_view to_string(Step step) noexcept {
     case Step::report: return "report to the original process";
     case Step::handoff: return "receive arguments";
     case Step::wait: return "wait for the daemon's report";
+    case Step::drop_privileges: return "drop privileges";
+    case Step::exec: return "execute the program";
     }
     return "unknown step";
 }

@@ -1,8 +1,53 @@
-// Platform-independent PID-file code: parsing and the throwing wrappers.
+// Platform-independent PID-file code: parsing, the throwing wrappers, and
+// keeping the daemon's PID file until the process exits.
+
+#include "pid_file.hpp"
+#include "startup.hpp"
 
 #include <daemoniker/pid_file.hpp>
 
 #include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <new>
+
+namespace daemoniker::detail {
+
+namespace {
+HeldPidFile* for_life = nullptr;
+std::terminate_handler previous_terminate = nullptr;
+
+void release_at_exit() noexcept {
+    if (for_life != nullptr) for_life->release();
+}
+
+[[noreturn]] void release_on_terminate() noexcept {
+    release_at_exit();
+    if (previous_terminate != nullptr) previous_terminate();
+    std::abort();
+}
+} // namespace
+
+void keep_for_life(HeldPidFile&& file) noexcept {
+    static bool registered = false;
+    if (for_life == nullptr) {
+        // Never destroyed: static destructors may run before atexit handlers
+        // registered earlier, and the file must outlive all of them.
+        static HeldPidFile* storage = new (std::nothrow) HeldPidFile;
+        for_life = storage;
+        if (for_life == nullptr) return;
+    }
+    *for_life = std::move(file);
+    if (!registered) {
+        registered = true;
+        std::atexit(release_at_exit);
+        previous_terminate = std::set_terminate(release_on_terminate);
+    }
+}
+
+HeldPidFile* held_for_life() noexcept { return for_life != nullptr && for_life->held() ? for_life : nullptr; }
+
+} // namespace daemoniker::detail
 
 namespace daemoniker {
 
@@ -25,7 +70,7 @@ std::optional<process_id> parse_pid(std::string_view s) noexcept {
 PidFileInfo inspect_pid_file(const std::filesystem::path& path) {
     std::error_code ec;
     auto info = inspect_pid_file(path, ec);
-    if (ec) throw PidFileError("cannot inspect PID file '" + path.string() + "': " + ec.message(), path, ec);
+    if (ec) throw PidFileError("cannot inspect PID file '" + path.string() + "': " + detail::describe(ec), path, ec);
     return info;
 }
 

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace daemoniker::detail {
 
@@ -42,12 +44,13 @@ public:
     /// Closes without removing (the file stays, its lock goes with the descriptor).
     void close() noexcept;
 
-    [[nodiscard]] long native_handle() const noexcept { return handle_; }
-    [[nodiscard]] bool held() const noexcept { return handle_ >= 0; }
+    /// The descriptor (POSIX) or HANDLE (Windows) as an integer.
+    [[nodiscard]] std::intptr_t native_handle() const noexcept { return handle_; }
+    [[nodiscard]] bool held() const noexcept { return handle_ != -1; }
 
 private:
     std::filesystem::path path_;
-    long handle_ = -1;
+    std::intptr_t handle_ = -1; // -1 is also INVALID_HANDLE_VALUE
     process_id owner_ = 0;
     std::uint64_t device_ = 0;
     std::uint64_t inode_ = 0;
@@ -64,5 +67,12 @@ HeldPidFile* held_for_life() noexcept;
 /// After a failed or abandoned start: removes `path` if nobody holds its
 /// lock and it names `pid` (so a file that another daemon took over stays).
 void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept;
+
+#ifdef _WIN32
+/// Windows: the creation time on the second line of a PID file (0 if none).
+std::uint64_t pid_file_creation_time(std::string_view head) noexcept;
+/// Windows: reads the head of a PID file and whether it is locked.
+std::error_code read_pid_file(const std::filesystem::path& path, std::string& head, bool& locked) noexcept;
+#endif
 
 } // namespace daemoniker::detail

@@ -22,9 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <fcntl.h>
-#include <new>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,40 +299,6 @@ void HeldPidFile::close() noexcept {
     if (handle_ >= 0) ::close(static_cast<int>(handle_));
     handle_ = -1;
 }
-
-namespace {
-HeldPidFile* for_life = nullptr;
-std::terminate_handler previous_terminate = nullptr;
-
-void release_at_exit() noexcept {
-    if (for_life != nullptr) for_life->release();
-}
-
-[[noreturn]] void release_on_terminate() noexcept {
-    release_at_exit();
-    if (previous_terminate != nullptr) previous_terminate();
-    std::abort();
-}
-} // namespace
-
-void keep_for_life(HeldPidFile&& file) noexcept {
-    static bool registered = false;
-    if (for_life == nullptr) {
-        // Never destroyed: static destructors may run before atexit handlers
-        // registered earlier, and the file must outlive all of them.
-        static HeldPidFile* storage = new (std::nothrow) HeldPidFile;
-        for_life = storage;
-        if (for_life == nullptr) return;
-    }
-    *for_life = std::move(file);
-    if (!registered) {
-        registered = true;
-        std::atexit(release_at_exit);
-        previous_terminate = std::set_terminate(release_on_terminate);
-    }
-}
-
-HeldPidFile* held_for_life() noexcept { return for_life != nullptr && for_life->held() ? for_life : nullptr; }
 
 void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept {
     const int fd = sys::retry([&] { return ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY); });

@@ -2,6 +2,7 @@
 // default-handled signals and waiting for them.
 
 #include "signals.hpp"
+#include "startup.hpp"
 
 #include <daemoniker/errors.hpp>
 
@@ -203,7 +204,7 @@ void send(const std::filesystem::path& pid_file, int signal_number) {
     if (ec) {
         const auto sig = signal_from_number(signal_number);
         const std::string name = sig ? std::string(to_string(*sig)) : "signal " + std::to_string(signal_number);
-        throw SignalError("cannot send " + name + " through PID file '" + pid_file.string() + "': " + ec.message(), ec);
+        throw SignalError("cannot send " + name + " through PID file '" + pid_file.string() + "': " + detail::describe(ec), ec);
     }
 }
 

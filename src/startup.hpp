@@ -27,6 +27,13 @@ struct Report {
     std::int64_t value = 0;         // a PID: the daemon's, or the holder of the lock
 };
 
+/// The text of an error for messages: strerror() on POSIX, FormatMessage()
+/// on Windows (where std::system_category() of some standard libraries
+/// describes Win32 codes as if they were errno values).
+std::string describe(std::error_code code);
+/// The platform half of describe() for std::system_category() codes.
+std::string system_message(int code);
+
 /// The path a step works on, for the message ("" when none).
 std::filesystem::path path_of(Step step, const Resolved& r);
 

@@ -26,6 +26,8 @@ const char* step_key(Step step) noexcept {
     case Step::report: return "report";
     case Step::handoff: return "handoff";
     case Step::wait: return "wait";
+    case Step::drop_privileges: return "drop_privileges";
+    case Step::exec: return "exec";
     }
     return "unknown";
 }

@@ -20,19 +20,24 @@
 namespace daemoniker {
 
 namespace detail {
-enum class Role { original, daemon };
+/// original: the process that called, after the daemon reported success.
+/// daemon: the daemon, which still holds the caller's memory (POSIX fork).
+/// relaunched: a daemon the library started anew (Windows); `payload` holds
+/// the arguments it was sent.
+enum class Role { original, daemon, relaunched };
 
 /// Runs the platform's daemonization. In the original process it returns
 /// Role::original once the daemon reported success, or throws (OptionError,
 /// AlreadyRunning, PidFileError, StartupError, StartupTimeout). In the daemon
-/// it returns Role::daemon. `payload` holds the encoded arguments: read by the
-/// original process where the platform re-launches (Windows), filled in the
-/// re-launched daemon.
+/// it returns Role::daemon or Role::relaunched. `payload` holds the encoded
+/// arguments: read by the original process where the platform re-launches
+/// (Windows), filled in the re-launched daemon.
 DAEMONIKER_API Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload);
 
 /// True where the arguments must travel as bytes (Windows re-launch).
 DAEMONIKER_API bool transfers_payload() noexcept;
-/// True in a process the library re-launched as the daemon (Windows).
+/// True in a process the library re-launched as the daemon (Windows) until
+/// daemonization has received its arguments there.
 DAEMONIKER_API bool is_relaunched() noexcept;
 
 /// Flushes the C and C++ standard streams, then ends the process at once
@@ -83,10 +88,12 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
     std::string payload;
     try {
         if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
-        if (detail::start(pid_file, options, payload) == detail::Role::original) detail::end_original(0);
-        if (detail::is_relaunched()) return detail::receive<std::decay_t<Args>...>(payload);
+        const auto role = detail::start(pid_file, options, payload);
+        if (role == detail::Role::original) detail::end_original(0);
+        if (role == detail::Role::relaunched) return detail::receive<std::decay_t<Args>...>(payload);
+    } catch (const DecodeError&) {
+        throw; // only the re-launched daemon decodes: there is no original to report to
     } catch (const std::exception& e) {
-        if (detail::is_relaunched()) throw;
         detail::fail_original(e.what(), exit_startup_failed);
     }
     return std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...);
@@ -119,7 +126,7 @@ public:
     /// True in the original (setup) process. Platform notes: always true on
     /// POSIX; false on Windows in the re-launched daemon, so setup code does
     /// not run twice. (As in the seed: an `else` branch never runs on POSIX.)
-    [[nodiscard]] bool is_setup() const noexcept;
+    [[nodiscard]] bool is_setup() const noexcept { return is_setup_; }
 
     /// True in the original process once daemonization has succeeded.
     [[nodiscard]] bool is_parent() const noexcept { return is_parent_; }
@@ -138,12 +145,13 @@ public:
                       "so they must be default-constructible");
         std::string payload;
         if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
-        if (detail::start(pid_file, options, payload) == detail::Role::original) {
+        const auto role = detail::start(pid_file, options, payload);
+        if (role == detail::Role::original) {
             is_parent_ = true;
             detail::became_parent();
             return std::tuple<bool, std::decay_t<Args>...>(true, std::decay_t<Args>{}...);
         }
-        if (detail::is_relaunched())
+        if (role == detail::Role::relaunched)
             return std::tuple_cat(std::tuple<bool>(false), detail::receive<std::decay_t<Args>...>(payload));
         return std::tuple<bool, std::decay_t<Args>...>(false, std::forward<Args>(args)...);
     }
@@ -155,6 +163,7 @@ public:
 
 private:
     bool is_parent_ = false;
+    bool is_setup_; // decided at construction: daemonizing later changes nothing
     int uncaught_at_start_;
 };
 

@@ -28,6 +28,7 @@ enum class errc {
     init_process,         ///< the PID file names PID 1, which is never signalled
     invalid_signal,       ///< not a signal this platform can send
     handler_active,       ///< another SignalHandler is already started
+    no_signal_channel,    ///< Windows: the daemon serves no signal channel (no SignalHandler started)
 };
 
 /// The category of daemoniker::errc.
@@ -79,6 +80,9 @@ private:
 
 /// The steps of daemonization, in the order the POSIX implementation runs
 /// them (docs/how-it-works.md explains the order). A StartupError names one.
+/// The last two belong to the `daemoniker` command, which runs them after
+/// redirect_stderr in place of `report`; they were appended so that the
+/// values of the others never change.
 enum class Step : std::uint8_t {
     validate,        ///< options checked and paths made absolute (original process)
     report_channel,  ///< the channel the daemon reports through was created
@@ -96,6 +100,8 @@ enum class Step : std::uint8_t {
     report,          ///< success reported to the original process
     handoff,         ///< arguments received from the original process (Windows)
     wait,            ///< the original process waited for the report
+    drop_privileges, ///< PID file handed to the user, groups, gid, uid switched (command only)
+    exec,            ///< the program was executed (command only)
 };
 
 /// Human-readable name of a step, e.g. "chdir" or "redirect stdout".

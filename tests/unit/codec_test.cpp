@@ -26,9 +26,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/mman.h>
 #include <tuple>
 #include <unistd.h>
+#endif
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -118,9 +122,23 @@ std::string varint(std::uint64_t v) {
 class GuardedBytes {
 public:
     explicit GuardedBytes(std::string_view bytes) : size_(bytes.size()) {
+#ifdef _WIN32
+        SYSTEM_INFO info{};
+        ::GetSystemInfo(&info);
+        const std::size_t page = info.dwPageSize;
+#else
         const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+#endif
         const std::size_t data_pages = (bytes.size() + page - 1) / page;
         mapped_ = (data_pages + 1) * page;
+#ifdef _WIN32
+        void* p = ::VirtualAlloc(nullptr, mapped_, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        if (p == nullptr) throw std::runtime_error("VirtualAlloc failed");
+        base_ = static_cast<char*>(p);
+        char* guard = base_ + data_pages * page;
+        DWORD old = 0;
+        if (!::VirtualProtect(guard, page, PAGE_NOACCESS, &old)) throw std::runtime_error("VirtualProtect failed");
+#else
         void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
         base_ = static_cast<char*>(p);
@@ -129,12 +147,17 @@ public:
             ::munmap(base_, mapped_);
             throw std::runtime_error("mprotect failed");
         }
+#endif
         begin_ = guard - bytes.size();
         if (!bytes.empty()) std::memcpy(begin_, bytes.data(), bytes.size());
     }
     GuardedBytes(const GuardedBytes&) = delete;
     GuardedBytes& operator=(const GuardedBytes&) = delete;
+#ifdef _WIN32
+    ~GuardedBytes() { ::VirtualFree(base_, 0, MEM_RELEASE); }
+#else
     ~GuardedBytes() { ::munmap(base_, mapped_); }
+#endif
 
     [[nodiscard]] std::string_view view() const noexcept { return {begin_, size_}; }
 

@@ -1,0 +1,271 @@
+// PID files on Windows.
+//
+// The daemon keeps its PID file open for its whole life, sharing reading (and
+// deleting, as any POSIX directory allows) but not writing: nobody else can
+// open it for writing. It does not ask for DELETE access itself, so ordinary
+// readers (which do not share deletion) can open it. It holds LockFileEx on one
+// byte at offset 2^40, far past the content: real Windows blocks reads of a
+// locked range, so the bytes readers need are never locked. Both go away when
+// the process dies, however it dies.
+//
+// Content: the PID on the first line (what `kill`-style tools read), the
+// process creation time on the second. The creation time names the daemon's
+// signal pipe, so a PID reused by another process never matches.
+
+#include "pid_file.hpp"
+#include "sys.hpp"
+#include "win.hpp"
+
+#include <daemoniker/pid_file.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace daemoniker::detail {
+namespace {
+
+constexpr DWORD lock_offset_high = 0x100; // offset 2^40
+
+bool lock(HANDLE h) noexcept {
+    OVERLAPPED at{};
+    at.OffsetHigh = lock_offset_high;
+    return ::LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at) != 0;
+}
+
+void unlock(HANDLE h) noexcept {
+    OVERLAPPED at{};
+    at.OffsetHigh = lock_offset_high;
+    ::UnlockFileEx(h, 0, 1, 0, &at);
+}
+
+// 1 locked by someone else, 0 free, -1 error. Briefly takes the lock: Windows
+// has no way to test a lock without taking it (acquire() retries a moment
+// when it meets such a probe).
+int probe(HANDLE h) noexcept {
+    if (lock(h)) {
+        unlock(h);
+        return 0;
+    }
+    return ::GetLastError() == ERROR_LOCK_VIOLATION ? 1 : -1;
+}
+
+std::string read_head(HANDLE h) noexcept {
+    char buf[128];
+    DWORD got = 0;
+    OVERLAPPED at{}; // read from offset 0 whatever the file pointer
+    if (!::ReadFile(h, buf, sizeof buf, &got, &at)) return {};
+    return std::string(buf, got);
+}
+
+// Why a handle is not a plain file, or no error.
+errc kind_error(HANDLE h) noexcept {
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(h, &info)) return errc::not_regular_file;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0) return errc::symbolic_link;
+    if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) return errc::not_regular_file;
+    if (::GetFileType(h) != FILE_TYPE_DISK) return errc::not_regular_file;
+    return {};
+}
+
+bool same_file(HANDLE a, HANDLE b) noexcept {
+    BY_HANDLE_FILE_INFORMATION x{}, y{};
+    return ::GetFileInformationByHandle(a, &x) && ::GetFileInformationByHandle(b, &y) &&
+           x.dwVolumeSerialNumber == y.dwVolumeSerialNumber && x.nFileIndexHigh == y.nFileIndexHigh &&
+           x.nFileIndexLow == y.nFileIndexLow;
+}
+
+bool names_directory(const std::filesystem::path& path) noexcept {
+    const DWORD a = ::GetFileAttributesW(path.c_str());
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY) != 0;
+}
+
+win::Handle open_for_reading(const std::filesystem::path& path) noexcept {
+    return win::Handle(::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                     nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
+                                     nullptr));
+}
+
+// Deletes `path` if it is still the file open as `held`, through a second
+// handle with DELETE access (the lifetime handle has none, so that ordinary
+// readers, which do not share deletion, can open the file). A reader that
+// has it open delays this for a moment.
+void delete_file(const std::filesystem::path& path, HANDLE held) noexcept {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        win::Handle del(::CreateFileW(path.c_str(), DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                      nullptr, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+        if (!del.valid()) {
+            if (::GetLastError() != ERROR_SHARING_VIOLATION) return;
+            ::Sleep(2);
+            continue;
+        }
+        if (same_file(held, del.get())) {
+            FILE_DISPOSITION_INFO disposition{};
+            disposition.DeleteFile = TRUE;
+            ::SetFileInformationByHandle(del.get(), FileDispositionInfo, &disposition, sizeof disposition);
+        }
+        return;
+    }
+}
+
+process_id holder_of(const std::filesystem::path& path) noexcept {
+    auto h = open_for_reading(path);
+    return h.valid() ? parse_pid(read_head(h.get())).value_or(0) : 0;
+}
+
+} // namespace
+
+HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
+    : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
+      device_(other.device_), inode_(other.inode_) {}
+
+HeldPidFile& HeldPidFile::operator=(HeldPidFile&& other) noexcept {
+    if (this != &other) {
+        close();
+        path_ = std::move(other.path_);
+        handle_ = std::exchange(other.handle_, -1);
+        owner_ = other.owner_;
+        device_ = other.device_;
+        inode_ = other.inode_;
+    }
+    return *this;
+}
+
+HeldPidFile::~HeldPidFile() { close(); }
+
+bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
+    auto fail = [&](Step step, DWORD error, errc detail = {}, process_id holder = 0) {
+        failure = {step, static_cast<int>(error), detail, holder};
+        return false;
+    };
+    close();
+    if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, static_cast<DWORD>(e));
+    if (names_directory(path)) return fail(Step::pid_file_open, 0, errc::not_regular_file);
+
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        win::Handle h(::CreateFileW(path.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE,
+                                    nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+        if (!h.valid()) {
+            const DWORD e = ::GetLastError();
+            if (e != ERROR_SHARING_VIOLATION) return fail(Step::pid_file_open, e);
+            // Someone has it open for writing: a live daemon, or one starting.
+            auto r = open_for_reading(path);
+            if (r.valid() && probe(r.get()) == 1) {
+                const auto holder = parse_pid(read_head(r.get())).value_or(0);
+                return fail(Step::pid_file_lock, ERROR_LOCK_VIOLATION, {}, holder > 0 ? holder : -1);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            continue;
+        }
+        const bool created = ::GetLastError() != ERROR_ALREADY_EXISTS;
+        // A file this attempt created is removed again if a later step fails.
+        auto fail_created = [&](Step step, DWORD error) {
+            if (created) delete_file(path, h.get());
+            return fail(step, error);
+        };
+        if (const errc k = kind_error(h.get()); k != errc{}) return fail(Step::pid_file_open, 0, k);
+        if (int e = sys::injected(Step::pid_file_lock)) return fail_created(Step::pid_file_lock, static_cast<DWORD>(e));
+        if (!lock(h.get())) {
+            // We hold the only writable handle, so no daemon owns this file:
+            // the lock is a passing probe of inspect_pid_file(). Try again.
+            if (::GetLastError() != ERROR_LOCK_VIOLATION) return fail_created(Step::pid_file_lock, ::GetLastError());
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            continue;
+        }
+        if (int e = sys::injected(Step::pid_file_write)) return fail_created(Step::pid_file_write, static_cast<DWORD>(e));
+        const std::string text = std::to_string(pid) + "\n" + std::to_string(win::creation_time(::GetCurrentProcess())) + "\n";
+        DWORD written = 0;
+        OVERLAPPED at{};
+        if (!::WriteFile(h.get(), text.data(), static_cast<DWORD>(text.size()), &written, &at) || written != text.size())
+            return fail_created(Step::pid_file_write, ::GetLastError());
+        FILE_END_OF_FILE_INFO end{};
+        end.EndOfFile.QuadPart = static_cast<LONGLONG>(text.size());
+        if (!::SetFileInformationByHandle(h.get(), FileEndOfFileInfo, &end, sizeof end))
+            return fail_created(Step::pid_file_write, ::GetLastError());
+        path_ = path;
+        handle_ = reinterpret_cast<std::intptr_t>(h.release());
+        owner_ = pid;
+        return true;
+    }
+    return fail(Step::pid_file_lock, ERROR_LOCK_VIOLATION, {}, holder_of(path) > 0 ? holder_of(path) : -1);
+}
+
+void HeldPidFile::release() noexcept {
+    if (handle_ == -1) return;
+    if (static_cast<process_id>(::GetCurrentProcessId()) == owner_) delete_file(path_, reinterpret_cast<HANDLE>(handle_));
+    close();
+}
+
+void HeldPidFile::close() noexcept {
+    if (handle_ != -1) ::CloseHandle(reinterpret_cast<HANDLE>(handle_));
+    handle_ = -1;
+}
+
+void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept {
+    // The daemon was terminated just now; its handle closes a moment later.
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        win::Handle h(::CreateFileW(path.c_str(), GENERIC_READ | GENERIC_WRITE | DELETE, FILE_SHARE_READ, nullptr,
+                                    OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+        if (!h.valid()) {
+            if (::GetLastError() != ERROR_SHARING_VIOLATION) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+        }
+        if (kind_error(h.get()) != errc{} || !lock(h.get())) return;
+        if (parse_pid(read_head(h.get())).value_or(0) == pid) {
+            FILE_DISPOSITION_INFO del{};
+            del.DeleteFile = TRUE;
+            ::SetFileInformationByHandle(h.get(), FileDispositionInfo, &del, sizeof del);
+        }
+        return;
+    }
+}
+
+/// The creation time on the second line of a PID file, 0 if absent.
+std::uint64_t pid_file_creation_time(std::string_view head) noexcept {
+    const auto nl = head.find('\n');
+    if (nl == std::string_view::npos) return 0;
+    std::uint64_t v = 0;
+    for (std::size_t i = nl + 1; i < head.size() && head[i] >= '0' && head[i] <= '9'; ++i) v = v * 10 + static_cast<std::uint64_t>(head[i] - '0');
+    return v;
+}
+
+/// Reads the head of a PID file and whether it is locked (for send()).
+std::error_code read_pid_file(const std::filesystem::path& path, std::string& head, bool& locked) noexcept {
+    auto h = open_for_reading(path);
+    if (!h.valid()) {
+        const DWORD e = ::GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) return make_error_code(errc::not_running);
+        if (e == ERROR_ACCESS_DENIED && names_directory(path)) return make_error_code(errc::not_regular_file);
+        return {static_cast<int>(e), std::system_category()};
+    }
+    if (const errc k = kind_error(h.get()); k != errc{}) return make_error_code(k);
+    head = read_head(h.get());
+    const int p = probe(h.get());
+    if (p < 0) return win::last_error();
+    locked = p == 1;
+    return {};
+}
+
+} // namespace daemoniker::detail
+
+namespace daemoniker {
+
+PidFileInfo inspect_pid_file(const std::filesystem::path& path, std::error_code& ec) noexcept {
+    ec.clear();
+    if (path.empty()) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return {};
+    }
+    std::string head;
+    bool locked = false;
+    ec = detail::read_pid_file(path, head, locked);
+    if (ec == errc::not_running) {
+        ec.clear();
+        return {PidFileState::absent, 0};
+    }
+    if (ec) return {};
+    return {locked ? PidFileState::running : PidFileState::stale, parse_pid(head).value_or(0)};
+}
+
+} // namespace daemoniker

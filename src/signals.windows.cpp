@@ -1,0 +1,295 @@
+// Signals on Windows: each daemon serves a named pipe,
+// \\.\pipe\daemoniker-signal-<pid>-<creation time>, on a listener thread.
+// send() connects, writes the signal number and returns once the daemon has
+// acknowledged receipt. Receipt marks the signal pending and wakes the
+// dispatcher thread, which runs the actions exactly as on POSIX. Ctrl-C and
+// Ctrl-Break (where a console exists) mark SIGINT the same way.
+//
+// Access: the pipe's DACL grants access to the daemon's own user and to
+// LocalSystem only, and remote clients are rejected.
+
+#include "signals.hpp"
+
+#include "pid_file.hpp"
+#include "startup.hpp"
+#include "win.hpp"
+
+#include <sddl.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+namespace daemoniker {
+
+int to_number(Signal signal) noexcept {
+    switch (signal) {
+    case Signal::sigint: return SIGINT;
+    case Signal::sigterm: return SIGTERM;
+    case Signal::sigabrt: return SIGABRT;
+    // Not C runtime signals on Windows: the library's channel carries them
+    // under their Linux numbers.
+    case Signal::sighup: return 1;
+    case Signal::sigusr1: return 10;
+    case Signal::sigusr2: return 12;
+    }
+    return 0;
+}
+
+} // namespace daemoniker
+
+namespace daemoniker::detail {
+namespace {
+
+std::atomic<std::uint32_t> pending_bits{0};
+std::atomic<HANDLE> wake_event{nullptr};
+
+void mark(Signal s) noexcept {
+    pending_bits.fetch_or(1u << index(s), std::memory_order_release);
+    if (HANDLE w = wake_event.load()) ::SetEvent(w);
+}
+
+BOOL WINAPI on_console_event(DWORD type) {
+    if (type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT) {
+        mark(Signal::sigint);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+// A DACL for the daemon's own user and LocalSystem.
+struct Security {
+    SECURITY_ATTRIBUTES attributes{sizeof(SECURITY_ATTRIBUTES), nullptr, FALSE};
+    PSECURITY_DESCRIPTOR descriptor = nullptr;
+    Security() {
+        HANDLE token = nullptr;
+        if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) return;
+        DWORD size = 0;
+        ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+        std::vector<char> buf(size);
+        wchar_t* sid = nullptr;
+        if (::GetTokenInformation(token, TokenUser, buf.data(), size, &size) &&
+            ::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid, &sid)) {
+            const std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")(A;;GA;;;SY)";
+            ::LocalFree(sid);
+            if (::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &descriptor, nullptr))
+                attributes.lpSecurityDescriptor = descriptor;
+        }
+        ::CloseHandle(token);
+    }
+    ~Security() {
+        if (descriptor != nullptr) ::LocalFree(descriptor);
+    }
+    Security(const Security&) = delete;
+    Security& operator=(const Security&) = delete;
+};
+
+} // namespace
+
+struct SignalPlatform {
+    SignalHandler::State* state = nullptr;
+    std::wstring pipe_name;
+    Security security;
+    win::Handle stop_event{::CreateEventW(nullptr, TRUE, FALSE, nullptr)};
+    win::Handle wake{::CreateEventW(nullptr, FALSE, FALSE, nullptr)};
+    std::thread listener;
+    std::thread dispatcher;
+    bool console_hooked = false;
+
+    HANDLE make_instance(bool first) {
+        return ::CreateNamedPipeW(pipe_name.c_str(),
+                                  PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+                                  PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                                  PIPE_UNLIMITED_INSTANCES, 64, 64, 0, &security.attributes);
+    }
+
+    // Waits for an overlapped operation, the stop event, or `ms`.
+    bool finish(HANDLE pipe, OVERLAPPED& ov, DWORD ms, DWORD& transferred) {
+        HANDLE both[2] = {stop_event.get(), ov.hEvent};
+        const DWORD r = ::WaitForMultipleObjects(2, both, FALSE, ms);
+        if (r != WAIT_OBJECT_0 + 1) {
+            ::CancelIoEx(pipe, &ov);
+            ::GetOverlappedResult(pipe, &ov, &transferred, TRUE);
+            return false;
+        }
+        return ::GetOverlappedResult(pipe, &ov, &transferred, FALSE) != 0;
+    }
+
+    void serve(HANDLE pipe, HANDLE event) {
+        OVERLAPPED ov{};
+        ov.hEvent = event;
+        std::int32_t number = 0;
+        DWORD n = 0;
+        if (!::ReadFile(pipe, &number, sizeof number, nullptr, &ov) && ::GetLastError() != ERROR_IO_PENDING) return;
+        if (!finish(pipe, ov, 2000, n) || n != sizeof number) return;
+        const auto sig = signal_from_number(number);
+        if (sig) mark(*sig);
+        const char ack = sig ? 1 : 0;
+        ov = {};
+        ov.hEvent = event;
+        if (!::WriteFile(pipe, &ack, 1, nullptr, &ov) && ::GetLastError() != ERROR_IO_PENDING) return;
+        if (!finish(pipe, ov, 2000, n)) return;
+        // Let the client read the ack before the instance goes away.
+        char eof;
+        ov = {};
+        ov.hEvent = event;
+        if (!::ReadFile(pipe, &eof, 1, nullptr, &ov) && ::GetLastError() == ERROR_IO_PENDING) finish(pipe, ov, 2000, n);
+    }
+
+    void listen(HANDLE first) {
+        win::Handle instance(first);
+        win::Handle event(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+        for (;;) {
+            OVERLAPPED ov{};
+            ov.hEvent = event.get();
+            ::ResetEvent(event.get());
+            bool connected = ::ConnectNamedPipe(instance.get(), &ov) != 0;
+            if (!connected) {
+                const DWORD e = ::GetLastError();
+                DWORD n = 0;
+                if (e == ERROR_PIPE_CONNECTED) connected = true;
+                else if (e == ERROR_IO_PENDING) connected = finish(instance.get(), ov, INFINITE, n);
+            }
+            if (::WaitForSingleObject(stop_event.get(), 0) == WAIT_OBJECT_0) return;
+            // The next instance listens before this client is served, so a
+            // client never finds no instance (ERROR_FILE_NOT_FOUND).
+            win::Handle next(make_instance(false));
+            if (connected) serve(instance.get(), event.get());
+            ::DisconnectNamedPipe(instance.get());
+            if (!next.valid()) continue; // out of resources: keep serving the same instance
+            instance = std::move(next);
+        }
+    }
+
+    void dispatch() {
+        HANDLE both[2] = {stop_event.get(), wake.get()};
+        for (;;) {
+            if (::WaitForMultipleObjects(2, both, FALSE, INFINITE) != WAIT_OBJECT_0 + 1) return;
+            const auto bits = pending_bits.exchange(0, std::memory_order_acq_rel);
+            for (std::size_t i = 0; i < signal_count; ++i)
+                if ((bits & (1u << i)) != 0) state->deliver(static_cast<Signal>(i));
+        }
+    }
+};
+
+void SignalPlatformDeleter::operator()(SignalPlatform* p) const noexcept { delete p; }
+
+PlatformPtr platform_start(SignalHandler::State& state) {
+    PlatformPtr p(new SignalPlatform);
+    p->state = &state;
+    p->pipe_name = win::signal_pipe_name(::GetCurrentProcessId(), win::creation_time(::GetCurrentProcess()));
+    if (!p->stop_event.valid() || !p->wake.valid()) {
+        const auto ec = win::last_error();
+        throw SignalError("cannot start SignalHandler: CreateEvent: " + describe(ec), ec);
+    }
+    HANDLE first = p->make_instance(true);
+    if (first == INVALID_HANDLE_VALUE) {
+        const auto ec = win::last_error();
+        throw SignalError("cannot start SignalHandler: CreateNamedPipe '" + win::narrow(p->pipe_name) + "': " + describe(ec), ec);
+    }
+    pending_bits.store(0);
+    wake_event.store(p->wake.get());
+    p->console_hooked = ::SetConsoleCtrlHandler(on_console_event, TRUE) != 0;
+    auto* raw = p.get();
+    p->listener = std::thread([raw, first] { raw->listen(first); });
+    p->dispatcher = std::thread([raw] { raw->dispatch(); });
+    return p;
+}
+
+void platform_stop(SignalPlatform& p) noexcept {
+    if (p.console_hooked) ::SetConsoleCtrlHandler(on_console_event, FALSE);
+    wake_event.store(nullptr);
+    ::SetEvent(p.stop_event.get());
+    if (p.listener.joinable()) p.listener.join();
+    if (p.dispatcher.joinable()) p.dispatcher.join();
+}
+
+// Windows has no dispositions to change: every signal arrives over the
+// channel, and an action of by_default for SIGHUP/USR1/USR2 drops it.
+void platform_catch(SignalPlatform&, Signal, bool) {}
+
+// ---- Notifier: a manual-reset event ----------------------------------------
+
+Notifier::Notifier() {
+    read_ = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    if (read_ == nullptr) {
+        const auto ec = win::last_error();
+        throw SignalError("cannot create the SignalHandler event: " + describe(ec), ec);
+    }
+    write_ = read_;
+}
+
+Notifier::~Notifier() { ::CloseHandle(read_); }
+void Notifier::raise() noexcept { ::SetEvent(read_); }
+void Notifier::clear() noexcept { ::ResetEvent(read_); }
+SignalHandler::native_handle_type Notifier::handle() const noexcept { return read_; }
+
+} // namespace daemoniker::detail
+
+// ---- send ------------------------------------------------------------------
+
+namespace daemoniker {
+
+void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept {
+    ec.clear();
+    if (!signal_from_number(signal_number)) {
+        ec = make_error_code(errc::invalid_signal);
+        return;
+    }
+    std::string head;
+    bool locked = false;
+    ec = detail::read_pid_file(pid_file, head, locked);
+    if (ec) return;
+    const auto pid = parse_pid(head);
+    const auto created = detail::pid_file_creation_time(head);
+    if (!pid || created == 0) {
+        ec = make_error_code(errc::malformed_pid_file);
+        return;
+    }
+    if (!locked) {
+        ec = make_error_code(errc::stale_pid_file);
+        return;
+    }
+    // The pipe's name carries the creation time from the PID file: a process
+    // that merely reused the PID serves no such pipe.
+    const std::wstring name = detail::win::signal_pipe_name(static_cast<std::uint64_t>(*pid), created);
+    detail::win::Handle pipe;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    int not_found = 0;
+    while (!pipe.valid()) {
+        pipe.reset(::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr));
+        if (pipe.valid()) break;
+        const DWORD e = ::GetLastError();
+        if (std::chrono::steady_clock::now() > deadline) {
+            ec.assign(static_cast<int>(e), std::system_category());
+            return;
+        }
+        if (e == ERROR_PIPE_BUSY) {
+            ::WaitNamedPipeW(name.c_str(), 1000);
+        } else if (e == ERROR_FILE_NOT_FOUND) {
+            // Between two instances for a moment, or no SignalHandler at all.
+            if (++not_found > 40) {
+                ec = make_error_code(errc::no_signal_channel);
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else {
+            ec.assign(static_cast<int>(e), std::system_category());
+            return;
+        }
+    }
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    ::SetNamedPipeHandleState(pipe.get(), &mode, nullptr, nullptr);
+    const std::int32_t number = signal_number;
+    DWORD n = 0;
+    char ack = 0;
+    if (!::WriteFile(pipe.get(), &number, sizeof number, &n, nullptr) || n != sizeof number ||
+        !::ReadFile(pipe.get(), &ack, 1, &n, nullptr) || n != 1) {
+        ec = detail::win::last_error();
+        return;
+    }
+    if (ack != 1) ec = make_error_code(errc::invalid_signal);
+}
+
+} // namespace daemoniker

@@ -1,0 +1,71 @@
+#pragma once
+// Small Win32 helpers shared by the *.windows.cpp files: text conversion,
+// error text, an owning HANDLE, and command-line quoting.
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace daemoniker::detail::win {
+
+std::wstring widen(std::string_view utf8);
+std::string narrow(std::wstring_view wide);
+
+/// FormatMessageW text of a Win32 error, without the trailing newline.
+std::string message(DWORD code);
+
+inline std::error_code last_error() noexcept {
+    return {static_cast<int>(::GetLastError()), std::system_category()};
+}
+
+/// An owning HANDLE (INVALID_HANDLE_VALUE and null both mean "none").
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(HANDLE h) noexcept : h_(h) {}
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Handle& operator=(Handle&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+    void reset(HANDLE h = nullptr) noexcept {
+        if (valid()) ::CloseHandle(h_);
+        h_ = h;
+    }
+    [[nodiscard]] HANDLE get() const noexcept { return h_; }
+    [[nodiscard]] HANDLE release() noexcept { return std::exchange(h_, nullptr); }
+    [[nodiscard]] bool valid() const noexcept { return h_ != nullptr && h_ != INVALID_HANDLE_VALUE; }
+
+private:
+    HANDLE h_ = nullptr;
+};
+
+/// Quotes one argument so CommandLineToArgvW and the C runtime read it back
+/// unchanged (backslashes are literal except before a double quote).
+std::wstring quote_argument(std::wstring_view arg);
+
+/// The process's creation time (100 ns units since 1601), 0 if unknown.
+std::uint64_t creation_time(HANDLE process) noexcept;
+
+/// The name of a daemon's signal pipe: unique to one process instance, since
+/// it includes the creation time (PIDs are reused quickly on Windows).
+std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);
+
+} // namespace daemoniker::detail::win

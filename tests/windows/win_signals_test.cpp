@@ -1,0 +1,88 @@
+// Signals on Windows, under Wine: send() over the daemon's named pipe runs
+// the custom handler or the default exception path with full cleanup.
+
+#include "win_support.hpp"
+
+#include <daemoniker/daemoniker.hpp>
+
+#include <csignal>
+#include <fstream>
+
+namespace wintest {
+namespace {
+
+class WinSignals : public WinProcessTest {
+protected:
+    DWORD start(std::vector<std::string> kv) {
+        kv.push_back("log=" + p("log"));
+        auto r = helper("daemonize", kv);
+        EXPECT_EQ(r.exit_code, 0u) << r.err;
+        auto rep = read_report(path("report"));
+        if (rep.empty()) return 0;
+        const DWORD pid = static_cast<DWORD>(std::stoul(rep["pid"]));
+        record(pid);
+        EXPECT_TRUE(wait_for_file(path("log"), "serving"));
+        return pid;
+    }
+    void expect_clean_exit(DWORD pid) {
+        EXPECT_TRUE(wait_exit(pid)) << "daemon did not exit";
+        recorded_.erase(pid);
+        for (int i = 0; i < 100 && std::filesystem::exists(path("d.pid")); ++i) ::Sleep(10);
+        EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    }
+};
+
+TEST_F(WinSignals, DefaultSigTermUnwindsAndRemovesThePidFile) {
+    const DWORD pid = start({});
+    ASSERT_NE(pid, 0u);
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM " + std::to_string(SIGTERM)));
+    expect_clean_exit(pid);
+}
+
+TEST_F(WinSignals, SigIntAndSigAbrtDefaultPaths) {
+    const DWORD pid = start({});
+    ASSERT_NE(pid, 0u);
+    daemoniker::send<daemoniker::SigInt>(path("d.pid"));
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGINT " + std::to_string(SIGINT)));
+    expect_clean_exit(pid);
+
+    const DWORD pid2 = start({});
+    ASSERT_NE(pid2, 0u);
+    daemoniker::send(path("d.pid"), SIGABRT);
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGABRT " + std::to_string(SIGABRT)));
+    expect_clean_exit(pid2);
+}
+
+TEST_F(WinSignals, CustomHandlersRunWithTheNumber) {
+    const DWORD pid = start({"int=record", "abrt=record", "hup=record"});
+    ASSERT_NE(pid, 0u);
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigint);
+    EXPECT_TRUE(wait_for_file(path("log"), "handled int " + std::to_string(SIGINT)));
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigabrt);
+    EXPECT_TRUE(wait_for_file(path("log"), "handled abrt " + std::to_string(SIGABRT)));
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sighup);
+    EXPECT_TRUE(wait_for_file(path("log"), "handled hup 1"));
+    EXPECT_TRUE(alive(pid));
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
+    expect_clean_exit(pid);
+}
+
+TEST_F(WinSignals, SendRefusesMissingMalformedAndStale) {
+    std::error_code ec;
+    daemoniker::send(path("missing.pid"), daemoniker::Signal::sigterm, ec);
+    EXPECT_EQ(ec, daemoniker::errc::not_running);
+    std::ofstream(path("garbage.pid")) << "garbage\n";
+    daemoniker::send(path("garbage.pid"), daemoniker::Signal::sigterm, ec);
+    EXPECT_EQ(ec, daemoniker::errc::malformed_pid_file);
+    // The PID of a live process (this one) in an unlocked file: stale.
+    std::ofstream(path("stale.pid")) << ::GetCurrentProcessId() << "\n12345\n";
+    daemoniker::send(path("stale.pid"), daemoniker::Signal::sigterm, ec);
+    EXPECT_EQ(ec, daemoniker::errc::stale_pid_file);
+    EXPECT_FALSE(daemoniker::is_running(path("stale.pid")));
+    daemoniker::send(path("stale.pid"), 9, ec); // not one of the six on Windows
+    EXPECT_EQ(ec, daemoniker::errc::invalid_signal);
+}
+
+} // namespace
+} // namespace wintest

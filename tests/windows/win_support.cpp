@@ -1,0 +1,239 @@
+#include "win_support.hpp"
+
+#include <tlhelp32.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace wintest {
+
+namespace {
+using clock = std::chrono::steady_clock;
+
+DWORD remaining(clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    return left <= 0 ? 0 : static_cast<DWORD>(left);
+}
+
+std::wstring widen(const std::string& s) { return from_utf8(s).wstring(); }
+
+std::wstring quote(const std::wstring& arg) {
+    std::wstring out = L"\"";
+    std::size_t bs = 0;
+    for (wchar_t c : arg) {
+        if (c == L'\\') {
+            ++bs;
+            continue;
+        }
+        out.append(c == L'"' ? bs * 2 + 1 : bs, L'\\');
+        bs = 0;
+        out.push_back(c);
+    }
+    out.append(bs * 2, L'\\');
+    return out + L"\"";
+}
+} // namespace
+
+std::filesystem::path helper_path() {
+    wchar_t self[MAX_PATH];
+    ::GetModuleFileNameW(nullptr, self, MAX_PATH);
+    return std::filesystem::path(self).parent_path() / DAEMONIKER_WIN_HELPER;
+}
+
+Result run_helper(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                  std::chrono::milliseconds timeout) {
+    wchar_t tmp[MAX_PATH];
+    ::GetTempPathW(MAX_PATH, tmp);
+    static int counter = 0;
+    const auto base = std::filesystem::path(tmp) / (L"dmn-run-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
+                                                    std::to_wstring(++counter));
+    const auto out_path = base.wstring() + L".out";
+    const auto err_path = base.wstring() + L".err";
+    SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
+    HANDLE out = ::CreateFileW(out_path.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                               &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    HANDLE err = ::CreateFileW(err_path.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                               &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    std::wstring cmd = quote(helper_path().wstring());
+    for (const auto& a : args) cmd += L" " + quote(widen(a));
+    // The current environment (without earlier injections) plus `env`.
+    std::wstring block;
+    wchar_t* cur = ::GetEnvironmentStringsW();
+    for (const wchar_t* q = cur; *q != L'\0'; q += std::wcslen(q) + 1)
+        if (std::wstring_view(q).rfind(L"DAEMONIKER_TEST_", 0) != 0) block.append(q).push_back(L'\0');
+    ::FreeEnvironmentStringsW(cur);
+    for (const auto& e : env) block.append(widen(e)).push_back(L'\0');
+    block.push_back(L'\0');
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = nullptr;
+    si.hStdOutput = out;
+    si.hStdError = err;
+    PROCESS_INFORMATION pi{};
+    Result r;
+    const BOOL ok = ::CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, CREATE_UNICODE_ENVIRONMENT,
+                                     block.data(), nullptr, &si, &pi);
+    ::CloseHandle(out);
+    ::CloseHandle(err);
+    if (!ok) {
+        ADD_FAILURE() << "CreateProcessW failed: " << ::GetLastError();
+        return r;
+    }
+    r.pid = pi.dwProcessId;
+    if (::WaitForSingleObject(pi.hProcess, static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
+        ::TerminateProcess(pi.hProcess, 99);
+        ::WaitForSingleObject(pi.hProcess, 5000);
+        ADD_FAILURE() << "helper timed out and was terminated";
+    }
+    ::GetExitCodeProcess(pi.hProcess, &r.exit_code);
+    ::CloseHandle(pi.hProcess);
+    ::CloseHandle(pi.hThread);
+    r.out = slurp(out_path);
+    r.err = slurp(err_path);
+    std::error_code ec;
+    std::filesystem::remove(out_path, ec);
+    std::filesystem::remove(err_path, ec);
+    return r;
+}
+
+std::string slurp(const std::filesystem::path& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    std::string text = s.str();
+    // Text-mode writers on Windows end lines with CRLF; compare as LF.
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) out.push_back(text[i]);
+    return out;
+}
+
+bool wait_for_file(const std::filesystem::path& path, const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    HANDLE change = ::FindFirstChangeNotificationW(path.parent_path().c_str(), FALSE,
+                                                   FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_LAST_WRITE |
+                                                       FILE_NOTIFY_CHANGE_SIZE);
+    bool found = false;
+    for (;;) {
+        std::error_code ec;
+        found = std::filesystem::exists(path, ec) && (needle.empty() || slurp(path).find(needle) != std::string::npos);
+        if (found || clock::now() >= deadline) break;
+        if (change == INVALID_HANDLE_VALUE) {
+            ::Sleep(20); // no notifications here: fall back to a short poll
+        } else {
+            // A bounded wait: a change that happened just before the wait
+            // began is caught by the next check at most 100 ms later.
+            ::WaitForSingleObject(change, std::min<DWORD>(remaining(deadline), 100));
+            ::FindNextChangeNotification(change);
+        }
+    }
+    if (change != INVALID_HANDLE_VALUE) ::FindCloseChangeNotification(change);
+    return found;
+}
+
+std::map<std::string, std::string> read_report(const std::filesystem::path& path) {
+    std::map<std::string, std::string> m;
+    if (!wait_for_file(path)) {
+        ADD_FAILURE() << "no report at " << utf8(path);
+        return m;
+    }
+    std::istringstream in(slurp(path));
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto eq = line.find('=');
+        if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return m;
+}
+
+bool lock_held(const std::filesystem::path& path) {
+    HANDLE h = ::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) return false;
+    OVERLAPPED at{};
+    at.OffsetHigh = 0x100; // 2^40, where the library locks
+    const bool got = ::LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at) != 0;
+    if (got) ::UnlockFileEx(h, 0, 1, 0, &at);
+    ::CloseHandle(h);
+    return !got;
+}
+
+bool alive(DWORD pid) {
+    HANDLE h = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (h == nullptr) return false;
+    const bool running = ::WaitForSingleObject(h, 0) == WAIT_TIMEOUT;
+    ::CloseHandle(h);
+    return running;
+}
+
+bool wait_exit(DWORD pid, std::chrono::milliseconds timeout) {
+    HANDLE h = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+    if (h == nullptr) return true;
+    const bool done = ::WaitForSingleObject(h, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
+    ::CloseHandle(h);
+    return done;
+}
+
+std::set<DWORD> live_children_of(DWORD parent) {
+    std::set<DWORD> kids;
+    HANDLE snap = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE) return kids;
+    PROCESSENTRY32W e{};
+    e.dwSize = sizeof e;
+    for (BOOL more = ::Process32FirstW(snap, &e); more; more = ::Process32NextW(snap, &e))
+        if (e.th32ParentProcessID == parent && alive(e.th32ProcessID)) kids.insert(e.th32ProcessID);
+    ::CloseHandle(snap);
+    return kids;
+}
+
+void WinProcessTest::SetUp() {
+    wchar_t tmp[MAX_PATH];
+    ::GetTempPathW(MAX_PATH, tmp);
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = info->name();
+    std::replace(name.begin(), name.end(), '/', '_'); // parameterized tests are named "Test/3"
+    dir_ = std::filesystem::path(tmp) / (L"daemoniker-test-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
+                                         from_utf8(name).wstring());
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(std::filesystem::create_directories(dir_));
+}
+
+Result WinProcessTest::helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env) {
+    std::vector<std::string> args{mode, p("d.pid"), p("report")};
+    args.insert(args.end(), kv.begin(), kv.end());
+    Result r = run_helper(args, env);
+    if (r.pid != 0) launched_.insert(r.pid);
+    return r;
+}
+
+void WinProcessTest::TearDown() {
+    for (DWORD pid : recorded_) {
+        if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid)) {
+            ::TerminateProcess(h, 1);
+            ::WaitForSingleObject(h, 5000);
+            ::CloseHandle(h);
+        }
+    }
+    // Daemons of failed starts end on their own: give them a moment.
+    for (DWORD parent : launched_) {
+        for (DWORD kid : live_children_of(parent)) {
+            if (wait_exit(kid, 5s)) continue;
+            ADD_FAILURE() << "process " << kid << " was left running by the test";
+            if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, kid)) {
+                ::TerminateProcess(h, 1);
+                ::WaitForSingleObject(h, 5000);
+                ::CloseHandle(h);
+            }
+        }
+    }
+    // Handles of a terminated process close a moment later under Wine.
+    for (int i = 0; i < 100; ++i) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        if (!ec) break;
+        ::Sleep(20);
+    }
+}
+
+} // namespace wintest

@@ -1,0 +1,73 @@
+#pragma once
+// Support for the Windows tests under Wine: running the helper, waiting for
+// files and processes with deadlines, probing the PID-file lock, and a
+// fixture that leaves no process and no file behind.
+
+#include <gtest/gtest.h>
+
+#include <windows.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace wintest {
+
+using namespace std::chrono_literals;
+
+inline std::string utf8(const std::filesystem::path& p) {
+    const auto s = p.u8string();
+    return std::string(s.begin(), s.end());
+}
+inline std::filesystem::path from_utf8(std::string_view s) { return std::filesystem::path(std::u8string(s.begin(), s.end())); }
+
+struct Result {
+    DWORD exit_code = 0xffffffff;
+    DWORD pid = 0;
+    std::string out;
+    std::string err;
+};
+
+/// The helper next to the test executable.
+std::filesystem::path helper_path();
+
+/// Runs the helper with arguments and extra environment entries ("K=V"),
+/// stdout and stderr captured through files; terminated at `timeout`.
+Result run_helper(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                  std::chrono::milliseconds timeout = 30s);
+
+/// Waits (change notifications, with a deadline) until `path` exists and,
+/// if `needle` is given, contains it.
+bool wait_for_file(const std::filesystem::path& path, const std::string& needle = "",
+                   std::chrono::milliseconds timeout = 15s);
+
+std::string slurp(const std::filesystem::path& path);
+std::map<std::string, std::string> read_report(const std::filesystem::path& path);
+
+/// True when the PID file's lock byte is held (by the daemon).
+bool lock_held(const std::filesystem::path& path);
+bool alive(DWORD pid);
+/// Waits for a process to exit; true if it did within `timeout`.
+bool wait_exit(DWORD pid, std::chrono::milliseconds timeout = 15s);
+/// Processes whose parent is `parent` and that still run.
+std::set<DWORD> live_children_of(DWORD parent);
+
+class WinProcessTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+    std::filesystem::path path(const std::string& name) const { return dir_ / name; }
+    std::string p(const std::string& name) const { return utf8(path(name)); }
+    Result helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env = {});
+    void record(DWORD pid) { recorded_.insert(pid); }
+
+    std::filesystem::path dir_;
+    std::set<DWORD> recorded_;
+    std::set<DWORD> launched_;
+};
+
+} // namespace wintest
