@@ -116,6 +116,8 @@ struct SignalPlatform {
         return ::GetOverlappedResult(pipe, &ov, &transferred, FALSE) != 0;
     }
 
+    // One client on a connected instance: read the number, mark the signal,
+    // acknowledge, and wait (briefly) for the client to hang up.
     void serve(HANDLE pipe, HANDLE event) {
         OVERLAPPED ov{};
         ov.hEvent = event;
@@ -130,36 +132,52 @@ struct SignalPlatform {
         ov.hEvent = event;
         if (!::WriteFile(pipe, &ack, 1, nullptr, &ov) && ::GetLastError() != ERROR_IO_PENDING) return;
         if (!finish(pipe, ov, 2000, n)) return;
-        // Let the client read the ack before the instance goes away.
         char eof;
         ov = {};
         ov.hEvent = event;
         if (!::ReadFile(pipe, &eof, 1, nullptr, &ov) && ::GetLastError() == ERROR_IO_PENDING) finish(pipe, ov, 2000, n);
     }
 
-    void listen(HANDLE first) {
-        win::Handle instance(first);
-        win::Handle event(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
-        for (;;) {
-            OVERLAPPED ov{};
-            ov.hEvent = event.get();
-            ::ResetEvent(event.get());
-            bool connected = ::ConnectNamedPipe(instance.get(), &ov) != 0;
-            if (!connected) {
-                const DWORD e = ::GetLastError();
-                DWORD n = 0;
-                if (e == ERROR_PIPE_CONNECTED) connected = true;
-                else if (e == ERROR_IO_PENDING) connected = finish(instance.get(), ov, INFINITE, n);
-            }
-            if (::WaitForSingleObject(stop_event.get(), 0) == WAIT_OBJECT_0) return;
-            // The next instance listens before this client is served, so a
-            // client never finds no instance (ERROR_FILE_NOT_FOUND).
-            win::Handle next(make_instance(false));
-            if (connected) serve(instance.get(), event.get());
-            ::DisconnectNamedPipe(instance.get());
-            if (!next.valid()) continue; // out of resources: keep serving the same instance
-            instance = std::move(next);
+    // Starts listening on an instance; true if a client is already there.
+    static bool listen_on(HANDLE pipe, OVERLAPPED& ov) {
+        ::ResetEvent(ov.hEvent);
+        if (::ConnectNamedPipe(pipe, &ov)) return true;
+        const DWORD e = ::GetLastError();
+        if (e == ERROR_PIPE_CONNECTED) {
+            ::SetEvent(ov.hEvent);
+            return true;
         }
+        return false; // ERROR_IO_PENDING: the event fires on connection
+    }
+
+    // Two instances listen at all times: while one serves a client, the other
+    // accepts the next, and no instance is ever created on the critical path.
+    // An instance is reused (DisconnectNamedPipe + ConnectNamedPipe).
+    void listen(HANDLE first) {
+        win::Handle pipes[2] = {win::Handle(first), win::Handle(make_instance(false))};
+        win::Handle connected[2] = {win::Handle(::CreateEventW(nullptr, TRUE, FALSE, nullptr)),
+                                    win::Handle(::CreateEventW(nullptr, TRUE, FALSE, nullptr))};
+        win::Handle io(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+        OVERLAPPED ov[2] = {};
+        bool already[2] = {false, false}; // connected before ConnectNamedPipe returned
+        const int count = pipes[1].valid() ? 2 : 1;
+        for (int i = 0; i < count; ++i) {
+            ov[i].hEvent = connected[i].get();
+            already[i] = listen_on(pipes[i].get(), ov[i]);
+        }
+        HANDLE waits[3] = {stop_event.get(), connected[0].get(), connected[1].get()};
+        for (;;) {
+            const DWORD r = ::WaitForMultipleObjects(static_cast<DWORD>(count + 1), waits, FALSE, INFINITE);
+            if (r == WAIT_OBJECT_0 || r == WAIT_FAILED) break;
+            const auto i = static_cast<std::size_t>(r - WAIT_OBJECT_0 - 1);
+            DWORD n = 0;
+            if (already[i] || ::GetOverlappedResult(pipes[i].get(), &ov[i], &n, FALSE)) serve(pipes[i].get(), io.get());
+            ::DisconnectNamedPipe(pipes[i].get());
+            ov[i] = {};
+            ov[i].hEvent = connected[i].get();
+            already[i] = listen_on(pipes[i].get(), ov[i]);
+        }
+        for (int i = 0; i < count; ++i) ::CancelIoEx(pipes[i].get(), &ov[i]);
     }
 
     void dispatch() {
@@ -281,11 +299,11 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
     }
     DWORD mode = PIPE_READMODE_MESSAGE;
     ::SetNamedPipeHandleState(pipe.get(), &mode, nullptr, nullptr);
-    const std::int32_t number = signal_number;
+    std::int32_t number = signal_number;
     DWORD n = 0;
     char ack = 0;
-    if (!::WriteFile(pipe.get(), &number, sizeof number, &n, nullptr) || n != sizeof number ||
-        !::ReadFile(pipe.get(), &ack, 1, &n, nullptr) || n != 1) {
+    // Write the number and read the acknowledgement in one call.
+    if (!::TransactNamedPipe(pipe.get(), &number, sizeof number, &ack, 1, &n, nullptr) || n != 1) {
         ec = detail::win::last_error();
         return;
     }
