@@ -40,7 +40,7 @@ Error::Error(const std::string& what, std::error_code code) : std::runtime_error
 PidFileError::PidFileError(const std::string& what, std::filesystem::path path, std::error_code code)
     : Error(what, code), path_(std::move(path)) {}
 
-AlreadyRunning::AlreadyRunning(std::filesystem::path path, process_id pid)
+AlreadyRunning::AlreadyRunning(const std::filesystem::path& path, process_id pid)
     : PidFileError("already running (pid " + (pid > 0 ? std::to_string(pid) : std::string("unknown")) +
                        "): PID file '" + path.string() + "' is locked",
                    path),

@@ -302,9 +302,11 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
     struct stat st {};
     char buf[64];
     ssize_t n = -1;
-    if (::fstat(fd, &st) != 0) ec.assign(errno, std::system_category());
-    else if (!S_ISREG(st.st_mode)) ec = make_error_code(errc::not_regular_file);
-    else if ((n = detail::sys::retry([&] { return ::pread(fd, buf, sizeof buf, 0); })) < 0) ec.assign(errno, std::system_category());
+    if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+        ec = make_error_code(errc::not_regular_file);
+    } else if (st.st_mode == 0 || (n = detail::sys::retry([&] { return ::pread(fd, buf, sizeof buf, 0); })) < 0) {
+        ec.assign(errno, std::system_category()); // fstat or pread failed
+    }
     if (ec) {
         ::close(fd);
         return;

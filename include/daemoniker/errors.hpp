@@ -70,7 +70,7 @@ private:
 /// The PID file is locked by a live daemon.
 class DAEMONIKER_API AlreadyRunning : public PidFileError {
 public:
-    AlreadyRunning(std::filesystem::path path, process_id pid);
+    AlreadyRunning(const std::filesystem::path& path, process_id pid);
     /// The PID written in the locked file (0 if it could not be read).
     [[nodiscard]] process_id pid() const noexcept { return pid_; }
 
