@@ -2,7 +2,7 @@
 /// \file
 /// The exception hierarchy. It mirrors the Python original (DaemonikerException,
 /// SignalError, ReceivedSignal, SIGINT/SIGTERM/SIGABRT) with C++ names that do
-/// not collide with the <csignal> macros.
+/// not collide with the `<csignal>` macros.
 
 #include <daemoniker/export.hpp>
 
@@ -165,5 +165,7 @@ public:
 
 } // namespace daemoniker
 
+/// \cond
 template <>
 struct std::is_error_code_enum<daemoniker::errc> : std::true_type {};
+/// \endcond
