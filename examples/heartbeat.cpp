@@ -4,7 +4,7 @@
 //   heartbeat PIDFILE LOGFILE [INTERVAL_MS]
 //
 // SIGTERM (or SIGINT) ends it cleanly: it logs "stopping" and its PID file
-// is removed. Setup code runs once in the original process (Daemonizer::is_setup), the
+// is removed. SIGHUP reopens the log file (log rotation). Setup code runs once in the original process (Daemonizer::is_setup), the
 // interval travels to the daemon as a preserved argument, and the original
 // process prints the daemon's PID file before it exits.
 
@@ -48,8 +48,14 @@ int main(int argc, char** argv) {
     }
 
     // SIGTERM, SIGINT and SIGABRT keep their default action: wait_for() throws
-    // the matching exception here in the main thread.
+    // the matching exception here in the main thread. SIGHUP reopens the log,
+    // for log rotation (logrotate's "postrotate: kill -HUP").
     daemoniker::SignalHandler signals(pid_file);
+    signals.set(daemoniker::Signal::sighup, [](int) {
+        daemoniker::reopen_streams();
+        std::printf("heartbeat: log reopened\n");
+        std::fflush(stdout);
+    });
     signals.start();
     std::printf("heartbeat: started, every %ld ms\n", interval_ms);
     try {

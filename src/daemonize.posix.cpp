@@ -12,6 +12,7 @@
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
+#include "streams.hpp"
 #include "sys.hpp"
 
 #include <daemoniker/daemonize.hpp>
@@ -295,16 +296,6 @@ int above_stdio(int fd) noexcept {
     return moved;
 }
 
-int redirect(int target, const std::filesystem::path& path, int flags) noexcept {
-    int fd = sys::retry([&] { return ::open(path.c_str(), flags | O_CREAT | O_NOCTTY | O_CLOEXEC, 0666); });
-    if (fd < 0) return errno;
-    if (fd == target) return ::fcntl(fd, F_SETFD, 0) == 0 ? 0 : errno; // dup2 would keep FD_CLOEXEC
-    const int r = sys::retry([&] { return ::dup2(fd, target); });
-    const int e = errno;
-    ::close(fd);
-    return r < 0 ? e : 0;
-}
-
 void reset_signals() noexcept {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
@@ -444,19 +435,13 @@ void run_daemon(const Resolved& r, int report_fd, const ExecPlan* exec) noexcept
     n = static_cast<int>(std::unique(keep, keep + n) - keep);
     if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, Step::close_fds, e);
 
-    struct Stream {
-        int fd;
-        Step step;
-        const std::filesystem::path& path;
-        int flags;
-    };
-    for (const Stream& s : {Stream{0, Step::redirect_stdin, r.stdin_path, O_RDONLY},
-                            Stream{1, Step::redirect_stdout, r.stdout_path, O_WRONLY | O_APPEND},
-                            Stream{2, Step::redirect_stderr, r.stderr_path, O_WRONLY | O_APPEND}}) {
-        int e = sys::injected(s.step);
-        if (e == 0) e = redirect(s.fd, s.path, s.flags);
-        if (e != 0) fail_child(report_fd, s.step, e);
+    for (int fd = 0; fd < 3; ++fd) {
+        const Step step = stream_step(fd);
+        int e = sys::injected(step);
+        if (e == 0) e = redirect_stream(fd, stream_path(r, fd));
+        if (e != 0) fail_child(report_fd, step, e);
     }
+    remember_streams(r);
     if (exec != nullptr) exec_program(r, *exec, report_fd);
 
     Report ok;

@@ -14,6 +14,7 @@
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
+#include "streams.hpp"
 #include "sys.hpp"
 #include "win.hpp"
 
@@ -25,8 +26,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <fcntl.h>
-#include <io.h>
 #include <mutex>
 #include <thread>
 
@@ -300,44 +299,6 @@ Role run_original(const Resolved& r, const Options& options, const std::string& 
     std::_Exit(exit_startup_failed);
 }
 
-// Binds a C runtime stream, its descriptor (0, 1, 2) and the Win32 standard
-// handle to `path` (created if missing; written ones appended to with
-// FILE_APPEND_DATA, so concurrent writers never overwrite each other; bytes
-// are written as they are, without CRLF translation).
-DWORD redirect(FILE* stream, int target, DWORD std_handle, const std::filesystem::path& path, bool write) noexcept {
-    HANDLE h = ::CreateFileW(path.c_str(), write ? FILE_APPEND_DATA : GENERIC_READ,
-                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_ALWAYS,
-                             FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (h == INVALID_HANDLE_VALUE) return ::GetLastError();
-    const int fd = ::_open_osfhandle(reinterpret_cast<std::intptr_t>(h), write ? (_O_WRONLY | _O_APPEND | _O_BINARY)
-                                                                              : (_O_RDONLY | _O_BINARY));
-    if (fd < 0) {
-        ::CloseHandle(h);
-        return ERROR_TOO_MANY_OPEN_FILES;
-    }
-    if (fd != target) {
-        const int r = ::_dup2(fd, target);
-        ::_close(fd);
-        if (r != 0) return ERROR_INVALID_HANDLE;
-    }
-    if (::_fileno(stream) != target) {
-        // A process started without standard handles (a detached one) has
-        // its three streams on descriptor -2, and the C runtime refuses to
-        // freopen() them.
-#if defined(__MINGW32__) && !defined(_UCRT)
-        // msvcrt's FILE is a plain struct: revive the stream from a fresh one.
-        FILE* fresh = ::_fdopen(target, write ? "ab" : "rb");
-        if (fresh == nullptr) return ERROR_INVALID_HANDLE;
-        *stream = *fresh;
-#else
-        FILE* reopened = nullptr;
-        if (::_wfreopen_s(&reopened, path.c_str(), write ? L"ab" : L"rb", stream) != 0) return ERROR_OPEN_FAILED;
-#endif
-    }
-    ::SetStdHandle(std_handle, reinterpret_cast<HANDLE>(::_get_osfhandle(target)));
-    return 0;
-}
-
 Role run_daemon(std::string& payload) {
     Switch& sw = the_switch();
     HANDLE report = sw.report;
@@ -377,21 +338,13 @@ Role run_daemon(std::string& payload) {
         fail_daemon(report, why.step, static_cast<DWORD>(why.error), why.detail, why.holder);
     keep_for_life(std::move(file));
 
-    struct Stream {
-        FILE* stream;
-        int fd;
-        DWORD std_handle;
-        Step step;
-        const std::filesystem::path& path;
-        bool write;
-    };
-    for (const Stream& s : {Stream{stdin, 0, STD_INPUT_HANDLE, Step::redirect_stdin, r.stdin_path, false},
-                            Stream{stdout, 1, STD_OUTPUT_HANDLE, Step::redirect_stdout, r.stdout_path, true},
-                            Stream{stderr, 2, STD_ERROR_HANDLE, Step::redirect_stderr, r.stderr_path, true}}) {
-        DWORD e = static_cast<DWORD>(sys::injected(s.step));
-        if (e == 0) e = redirect(s.stream, s.fd, s.std_handle, s.path, s.write);
-        if (e != 0) fail_daemon(report, s.step, e);
+    for (int fd = 0; fd < 3; ++fd) {
+        const Step step = stream_step(fd);
+        auto e = static_cast<DWORD>(sys::injected(step));
+        if (e == 0) e = static_cast<DWORD>(redirect_stream(fd, stream_path(r, fd)));
+        if (e != 0) fail_daemon(report, step, e);
     }
+    remember_streams(r);
 
     if (int e = sys::injected(Step::report)) fail_daemon(report, Step::report, static_cast<DWORD>(e));
     Report ok;

@@ -99,6 +99,15 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
     return std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...);
 }
 
+/// Reopens the daemon's standard streams on the paths daemonization gave
+/// them (stdout and stderr appended to, files created if missing): after a
+/// log rotation moved the files away, the daemon writes to fresh ones. Safe
+/// to call from a SignalHandler custom handler (the demo binds it to SIGHUP).
+/// Returns false, doing nothing, in a process that was not daemonized.
+/// Throws Error naming the stream and path if a file cannot be opened; the
+/// streams before it in the order stdin, stdout, stderr are already reopened.
+DAEMONIKER_API bool reopen_streams();
+
 /// The Python original's context manager as an RAII object.
 ///
 ///     daemoniker::Daemonizer daemonizer;

@@ -1,0 +1,52 @@
+// Platform-independent half of the streams: what was redirected where, and
+// reopen_streams().
+
+#include "streams.hpp"
+#include "startup.hpp"
+
+#include <daemoniker/daemonize.hpp>
+
+#include <array>
+#include <cstdio>
+#include <mutex>
+
+namespace daemoniker {
+namespace detail {
+namespace {
+std::mutex remembered_mutex;
+std::array<std::filesystem::path, 3> remembered; // empty until daemonized
+} // namespace
+
+Step stream_step(int fd) noexcept {
+    return fd == 0 ? Step::redirect_stdin : fd == 1 ? Step::redirect_stdout : Step::redirect_stderr;
+}
+
+const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept {
+    return fd == 0 ? r.stdin_path : fd == 1 ? r.stdout_path : r.stderr_path;
+}
+
+void remember_streams(const Resolved& r) {
+    std::lock_guard lock(remembered_mutex);
+    for (int fd = 0; fd < 3; ++fd) remembered[static_cast<std::size_t>(fd)] = stream_path(r, fd);
+}
+
+} // namespace detail
+
+bool reopen_streams() {
+    std::lock_guard lock(detail::remembered_mutex);
+    if (detail::remembered[0].empty()) return false;
+    std::fflush(stdout); // what is buffered belongs to the old file
+    std::fflush(stderr);
+    for (int fd = 0; fd < 3; ++fd) {
+        const auto& path = detail::remembered[static_cast<std::size_t>(fd)];
+        if (const int e = detail::redirect_stream(fd, path)) {
+            const std::error_code ec(e, std::system_category());
+            throw Error("cannot reopen " + std::string(to_string(detail::stream_step(fd))).substr(9) + " on '" +
+                            path.string() + "': " + detail::describe(ec),
+                        ec);
+        }
+    }
+    return true;
+}
+
+} // namespace daemoniker

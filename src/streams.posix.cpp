@@ -1,0 +1,22 @@
+#include "streams.hpp"
+#include "sys.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace daemoniker::detail {
+
+int redirect_stream(int fd, const std::filesystem::path& path) noexcept {
+    const int flags = fd == 0 ? O_RDONLY : O_WRONLY | O_APPEND;
+    const int opened = sys::retry([&] { return ::open(path.c_str(), flags | O_CREAT | O_NOCTTY | O_CLOEXEC, 0666); });
+    if (opened < 0) return errno;
+    if (opened == fd) return ::fcntl(fd, F_SETFD, 0) == 0 ? 0 : errno; // dup2 would keep FD_CLOEXEC
+    // dup2 replaces the target atomically: no moment without a stdout.
+    const int r = sys::retry([&] { return ::dup2(opened, fd); });
+    const int e = errno;
+    ::close(opened);
+    return r < 0 ? e : 0;
+}
+
+} // namespace daemoniker::detail
