@@ -134,7 +134,9 @@ bool wait_for_file(const std::filesystem::path& path, const std::string& needle,
 
 std::map<std::string, std::string> read_report(const std::filesystem::path& path) {
     std::map<std::string, std::string> m;
-    if (!wait_for_file(path)) {
+    // Wait for content, not just the name: under load, Wine has shown a
+    // reader the renamed report before its content was readable.
+    if (!wait_for_file(path, "pid=")) {
         ADD_FAILURE() << "no report at " << utf8(path);
         return m;
     }
