@@ -193,6 +193,11 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
             continue;
         }
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::success) {
+            // The daemon's record carries its PID. The intermediate's may come
+            // later: it can be descheduled between its fork and its write
+            // while the daemon runs every step (seen in the racing tests), and
+            // returning 0 here would make the original believe it is the daemon.
+            daemon = rep.value;
             if (exec != nullptr) { // the verdict on the exec is still to come: EOF or a failure
                 executing = true;
                 continue;
@@ -516,6 +521,10 @@ process_id launch(const Resolved& r, const ExecPlan* exec) {
 
 Role start(const std::filesystem::path& pid_file, const Options& options, std::string& /*payload*/) {
     const Resolved r = resolve(pid_file, options);
+    if (stays_in_foreground(options)) {
+        run_foreground(r); // no fork: threads are no concern
+        return Role::daemon;
+    }
     check_environment(r, options);
     return launch(r, nullptr) != 0 ? Role::original : Role::daemon;
 }

@@ -366,6 +366,10 @@ bool is_relaunched() noexcept { return the_switch().present; }
 Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload) {
     if (is_relaunched()) return run_daemon(payload);
     const Resolved r = resolve(pid_file, options);
+    if (stays_in_foreground(options)) {
+        run_foreground(r);
+        return Role::daemon; // the caller's own arguments stay where they are
+    }
     std::fflush(nullptr);
     return run_original(r, options, payload);
 }

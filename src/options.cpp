@@ -46,6 +46,7 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
     r.stdin_path = o.stdin_goto ? absolute_path("stdin_goto", *o.stdin_goto) : null_device();
     r.stdout_path = o.stdout_goto ? absolute_path("stdout_goto", *o.stdout_goto) : null_device();
     r.stderr_path = o.stderr_goto ? absolute_path("stderr_goto", *o.stderr_goto) : null_device();
+    r.stream_given = {o.stdin_goto.has_value(), o.stdout_goto.has_value(), o.stderr_goto.has_value()};
 
     if (o.umask < 0 || o.umask > 0777)
         throw OptionError("umask " + (o.umask < 0 ? std::to_string(o.umask) : octal(o.umask)) +
@@ -67,6 +68,15 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
     std::sort(r.shielded_fds.begin(), r.shielded_fds.end());
     r.shielded_fds.erase(std::unique(r.shielded_fds.begin(), r.shielded_fds.end()), r.shielded_fds.end());
     return r;
+}
+
+bool stays_in_foreground(const Options& options) {
+    switch (options.detach) {
+    case Detach::always: return false;
+    case Detach::never: return true;
+    case Detach::unless_supervised: return supervised();
+    }
+    return false;
 }
 
 } // namespace daemoniker::detail

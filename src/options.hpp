@@ -5,6 +5,7 @@
 
 #include <daemoniker/options.hpp>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <vector>
@@ -21,10 +22,18 @@ struct Resolved {
     std::vector<int> shielded_fds; // sorted, unique
     int fd_fallback_limit = 1024;
     std::chrono::milliseconds success_timeout{};
+    /// Whether each standard stream had a *_goto path (detached daemons
+    /// redirect all three anyway; the foreground mode only these).
+    std::array<bool, 3> stream_given{};
 };
 
 /// Throws OptionError naming the option, its value and why it is refused.
 Resolved resolve(const std::filesystem::path& pid_file, const Options& options);
+
+/// True when daemonize() must stay in the foreground (Options::detach).
+bool stays_in_foreground(const Options& options);
+/// POSIX: started by a service manager (NOTIFY_SOCKET, INVOCATION_ID, parent PID 1).
+bool supervised() noexcept;
 
 /// "/dev/null" or "NUL".
 std::filesystem::path null_device();

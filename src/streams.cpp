@@ -25,20 +25,26 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept {
     return fd == 0 ? r.stdin_path : fd == 1 ? r.stdout_path : r.stderr_path;
 }
 
-void remember_streams(const Resolved& r) {
+void remember_streams(const Resolved& r, bool only_given) {
     std::lock_guard lock(remembered_mutex);
-    for (int fd = 0; fd < 3; ++fd) remembered[static_cast<std::size_t>(fd)] = stream_path(r, fd);
+    for (int fd = 0; fd < 3; ++fd) {
+        const auto i = static_cast<std::size_t>(fd);
+        remembered[i] = only_given && !r.stream_given[i] ? std::filesystem::path() : stream_path(r, fd);
+    }
 }
 
 } // namespace detail
 
 bool reopen_streams() {
     std::lock_guard lock(detail::remembered_mutex);
-    if (detail::remembered[0].empty()) return false;
+    bool any = false;
+    for (const auto& p : detail::remembered) any = any || !p.empty();
+    if (!any) return false;
     std::fflush(stdout); // what is buffered belongs to the old file
     std::fflush(stderr);
     for (int fd = 0; fd < 3; ++fd) {
         const auto& path = detail::remembered[static_cast<std::size_t>(fd)];
+        if (path.empty()) continue; // left alone (foreground mode without a path)
         if (const int e = detail::redirect_stream(fd, path)) {
             const std::error_code ec(e, std::system_category());
             throw Error("cannot reopen " + std::string(to_string(detail::stream_step(fd))).substr(9) + " on '" +

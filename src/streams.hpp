@@ -7,6 +7,7 @@
 #include <daemoniker/errors.hpp>
 
 #include <filesystem>
+#include <system_error>
 
 namespace daemoniker::detail {
 
@@ -20,7 +21,17 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept;
 /// Returns 0 or the errno / Win32 error.
 int redirect_stream(int fd, const std::filesystem::path& path) noexcept;
 
-/// Records where the streams went, for reopen_streams().
-void remember_streams(const Resolved& r);
+/// Records where the streams went, for reopen_streams(); with `only_given`,
+/// only those that had a *_goto path (the foreground mode).
+void remember_streams(const Resolved& r, bool only_given = false);
+
+/// Platform pieces of the foreground mode.
+void foreground_umask(int mask) noexcept;
+std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept;
+process_id current_pid() noexcept;
+
+/// The foreground mode (Options::detach): umask, chdir, PID file and the
+/// given streams in this very process. Throws like daemonization.
+void run_foreground(const Resolved& r);
 
 } // namespace daemoniker::detail

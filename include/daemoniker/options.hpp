@@ -13,6 +13,13 @@
 
 namespace daemoniker {
 
+/// Whether daemonize() detaches (see Options::detach).
+enum class Detach {
+    always,            ///< detach: double fork (POSIX) / re-launch (Windows)
+    never,             ///< foreground: stay in this process (systemd Type=simple/notify, containers, debugging)
+    unless_supervised, ///< foreground when a service manager started us, else detach
+};
+
 struct Options {
     // Every member has a default member initializer, so designated
     // initializers that name only some of them compile warning-free.
@@ -67,6 +74,19 @@ struct Options {
     /// Platform notes: the check counts /proc/self/task (Linux); elsewhere it
     /// cannot be made and is skipped. Ignored on Windows (no fork).
     bool allow_threads = false;
+
+    /// Detach::always (the default) detaches. Detach::never is the foreground
+    /// mode: no fork and no re-launch; the calling process itself takes the
+    /// PID file, the umask and the working directory, and its standard
+    /// streams are redirected only where a *_goto path is given (so a service
+    /// manager keeps the output); inherited descriptors are not closed (socket
+    /// activation passes some), and signals work as for any daemon.
+    /// daemonize() then returns in this process; Daemonizer's is_parent is
+    /// never true. Detach::unless_supervised chooses the foreground when a
+    /// service manager started the program: NOTIFY_SOCKET or INVOCATION_ID is
+    /// set (systemd), or the parent is PID 1 (a container's init).
+    /// Platform notes: on Windows unless_supervised always detaches.
+    Detach detach = Detach::always;
 };
 
 } // namespace daemoniker

@@ -18,6 +18,7 @@
 //       int|term|abrt|hup|usr1|usr2=default|ignore|record   actions
 //       usr2_does=replace_usr1|reset_term   what a recorded SIGUSR2 also does
 //       main=wait|wait_for|check|stop_token|fd               how main waits
+//       detach=never|auto (Options::detach)  notify=1 (READY=1 / STOPPING=1)
 
 #include <daemoniker/daemoniker.hpp>
 
@@ -66,6 +67,8 @@ daemoniker::Options options_from(const Args& a) {
     if (a.has("fallback")) o.fd_fallback_limit = std::atoi(a.get("fallback").c_str());
     if (a.has("timeout_ms")) o.success_timeout = std::chrono::milliseconds(std::atol(a.get("timeout_ms").c_str()));
     o.allow_threads = a.get("allow_threads") == "1";
+    if (a.get("detach") == "never") o.detach = daemoniker::Detach::never;
+    if (a.get("detach") == "auto") o.detach = daemoniker::Detach::unless_supervised;
     auto [lo, hi] = a.kv.equal_range("shield");
     for (auto it = lo; it != hi; ++it) o.shielded_fds.push_back(std::atoi(it->second.c_str()));
     return o;
@@ -237,6 +240,8 @@ int mode_signals(const Args& a) {
         });
     }
     signals.start();
+    const bool notify = a.get("notify") == "1";
+    if (notify) daemoniker::notify_ready();
     write_report(a.report, "");
 
     const std::string how = a.get("main", "wait");
@@ -277,6 +282,7 @@ int mode_signals(const Args& a) {
         return 1;
     } catch (const daemoniker::ReceivedSignal& e) {
         log_line(log, std::string("caught ") + e.what() + " " + std::to_string(e.signal_number()) + " via " + how);
+        if (notify) daemoniker::notify_stopping();
         std::printf("stopping\n");
         return 0; // returning from main removes the PID file
     }
