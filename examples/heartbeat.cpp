@@ -35,8 +35,17 @@ int main(int argc, char** argv) {
                 return 64;
             }
         }
+        // By default it detaches when run from a shell and stays in the
+        // foreground when a service manager started it (systemd
+        // Type=simple/notify, see examples/systemd/). HEARTBEAT_DETACH=always
+        // or =never overrides that (Type=forking units need "always").
+        const char* mode = std::getenv("HEARTBEAT_DETACH");
+        const auto detach = mode == nullptr                  ? daemoniker::Detach::unless_supervised
+                            : std::string(mode) == "always" ? daemoniker::Detach::always
+                            : std::string(mode) == "never"  ? daemoniker::Detach::never
+                                                            : daemoniker::Detach::unless_supervised;
         auto [is_parent, interval] = daemonizer(
-            pid_file, {.chdir = "/", .stdout_goto = log_file, .stderr_goto = log_file}, interval_ms);
+            pid_file, {.chdir = "/", .stdout_goto = log_file, .stderr_goto = log_file, .detach = detach}, interval_ms);
         if (is_parent) {
             std::cout << "heartbeat: daemon started, PID file " << pid_file << "\n";
             return 0; // never reached: leaving the Daemonizer's scope ends the parent
@@ -57,6 +66,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     });
     signals.start();
+    daemoniker::notify_ready(); // systemd Type=notify: started (a no-op otherwise)
     std::printf("heartbeat: started, every %ld ms\n", interval_ms);
     try {
         for (unsigned long beat = 1;; ++beat) {
@@ -66,6 +76,7 @@ int main(int argc, char** argv) {
         }
     } catch (const daemoniker::ReceivedSignal& e) {
         std::printf("heartbeat: stopping (%s)\n", e.what());
+        daemoniker::notify_stopping();
     }
     return 0; // the normal exit path: the PID file is removed
 }
