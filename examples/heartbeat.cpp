@@ -16,6 +16,7 @@
 #include <ctime>
 #include <iostream>
 #include <string>
+#include <string>
 
 int main(int argc, char** argv) {
     if (argc < 3) {
