@@ -1,0 +1,78 @@
+#pragma once
+// The subcommands, and the parts restart borrows from start and stop.
+
+#include "common.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace daemoniker::cli {
+
+Command add_start(CLI::App& app);
+Command add_stop(CLI::App& app);
+Command add_status(CLI::App& app);
+Command add_send(CLI::App& app);
+Command add_restart(CLI::App& app);
+
+/// start's command line.
+struct StartOptions {
+    std::string pid_file;
+    std::string chdir;
+    std::string stdin_path;
+    std::string stdout_path;
+    std::string stderr_path;
+    std::string umask;
+    std::string timeout;
+    std::string user;
+    std::string group;
+    std::vector<int> keep_fds;
+    std::vector<std::string> env;
+    bool wait_ready = false;
+    std::vector<std::string> command;
+    /// The options, to tell "not given" from "given empty".
+    CLI::Option* chdir_opt = nullptr;
+    CLI::Option* stdin_opt = nullptr;
+    CLI::Option* stdout_opt = nullptr;
+    CLI::Option* stderr_opt = nullptr;
+    CLI::Option* umask_opt = nullptr;
+    CLI::Option* timeout_opt = nullptr;
+    CLI::Option* user_opt = nullptr;
+    CLI::Option* group_opt = nullptr;
+};
+void add_start_options(CLI::App& sub, StartOptions& o);
+
+/// A start whose options were checked and whose program, user and group were
+/// looked up (restart prepares before it stops anything).
+class PreparedStart {
+public:
+    /// Throws UsageError or Failure.
+    explicit PreparedStart(const StartOptions& o);
+    ~PreparedStart();
+    PreparedStart(const PreparedStart&) = delete;
+    PreparedStart& operator=(const PreparedStart&) = delete;
+    /// Starts; returns the exit status or throws Failure.
+    int run();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// stop's options (the PID file is separate: restart takes it from --pid-file).
+struct StopOptions {
+    std::string signal = "TERM";
+    std::string retry;
+    CLI::Option* retry_opt = nullptr;
+};
+void add_stop_options(CLI::App& sub, StopOptions& o);
+
+struct StopResult {
+    int status = 0;      ///< exit_status::ok, failed (nothing to stop), still_running, unknown
+    std::string message; ///< empty when stopped
+};
+/// Stops the daemon of `pid_file`. Throws UsageError for a bad --signal/--retry.
+StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions& o);
+
+} // namespace daemoniker::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Turning `start`'s command line into what the daemon executes: the program
+// found on PATH, its environment, and the identity it runs as. All of it is
+// resolved here, before anything is forked: user and group databases, PATH
+// search and allocation are not available between fork and exec.
+
+#include "exec.hpp" // the library's internal daemonize-and-exec
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace daemoniker::cli {
+
+struct LaunchRequest {
+    std::vector<std::string> command;        ///< program and its arguments
+    std::vector<std::string> env;            ///< --env NAME=value, in order
+    std::optional<std::string> user;         ///< --user name or uid
+    std::optional<std::string> group;        ///< --group name or gid
+    std::optional<std::string> notify_socket; ///< NOTIFY_SOCKET for the program (--wait-ready)
+};
+
+struct Launch {
+    detail::ExecSpec exec;
+    std::uint32_t uid = 0; ///< who the program runs as (this process's ids when nothing is dropped)
+    std::uint32_t gid = 0;
+    bool switches_identity = false; ///< --user/--group name someone else
+};
+
+/// The identity part only (the readiness socket must be handed to that user
+/// before the environment can name it). Throws UsageError for an unknown
+/// user or group, Failure when only root may switch.
+Launch resolve_identity(const LaunchRequest& request);
+
+/// Completes `launch` with the program (searched on the PATH of the
+/// program's environment when the name has no '/') and its environment: this
+/// process's, with HOME, USER and LOGNAME of --user, then --env, then
+/// NOTIFY_SOCKET. Throws UsageError, or Failure when the program is not found.
+void resolve_program(const LaunchRequest& request, Launch& launch);
+
+} // namespace daemoniker::cli

@@ -1,0 +1,85 @@
+// daemoniker: start any program as a daemon, and stop, query, signal and
+// restart it through its PID file. One file per subcommand; docs/cli.md is
+// the manual.
+
+#include "commands.hpp"
+
+#include <daemoniker/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace daemoniker::cli;
+
+// CLI11 says "The following arguments were not expected: -- --bogus" when an
+// unknown option precedes "--"; the "--" is noise there.
+std::string tidy(std::string message) {
+    const std::string noise = "expected: -- ";
+    if (const auto at = message.find(noise); at != std::string::npos) message.erase(at + 10, 3);
+    return message;
+}
+
+} // namespace
+
+int main(int argc, char** argv) try {
+    CLI::App app{"Start any program as a daemon with a locked PID file; stop, query, signal and restart it "
+                 "through that file.",
+                 "daemoniker"};
+    app.set_version_flag("--version", std::string("daemoniker ") + daemoniker::version_string,
+                         "print the version and exit");
+    app.require_subcommand(1);
+    app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
+               "the manual.");
+    const std::vector<Command> commands{add_start(app), add_stop(app), add_status(app), add_send(app),
+                                        add_restart(app)};
+
+    std::string name;
+    try {
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::CallForHelp& e) {
+            return app.exit(e);
+        } catch (const CLI::CallForAllHelp& e) {
+            return app.exit(e);
+        } catch (const CLI::CallForVersion& e) {
+            return app.exit(e);
+        } catch (const CLI::ParseError& e) {
+            std::string where;
+            std::string hint = "daemoniker --help";
+            for (const auto& c : commands)
+                if (c.app->parsed()) {
+                    where = c.app->get_name();
+                    hint = "daemoniker " + where + " --help";
+                }
+            print_error(where, tidy(e.what()) + " (see '" + hint + "')");
+            return exit_status::usage;
+        }
+        for (const auto& c : commands)
+            if (c.app->parsed()) {
+                name = c.app->get_name();
+                const int status = c.run();
+                std::fflush(stdout);
+                return status;
+            }
+        print_error("", "no command given (see 'daemoniker --help')");
+        return exit_status::usage;
+    } catch (const UsageError& e) {
+        print_error(name, std::string(e.what()) + " (see 'daemoniker " + name + " --help')");
+        return exit_status::usage;
+    } catch (const Failure& e) {
+        print_error(name, e.what(), e.details());
+        return e.status();
+    } catch (const std::exception& e) {
+        print_error(name, e.what());
+        return exit_status::failed;
+    }
+} catch (const std::exception& e) { // setting the command line up failed (out of memory)
+    print_error("", e.what());
+    return exit_status::failed;
+}

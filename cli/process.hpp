@@ -1,0 +1,73 @@
+#pragma once
+// Processes as the command sees them: pinned so that a reused PID is never
+// signalled or waited for, liveness where an exited but unreaped process (a
+// zombie) counts as gone, and age from the process table.
+
+#include <daemoniker/errors.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace daemoniker::cli {
+
+using clock = std::chrono::steady_clock;
+
+/// A process pinned by a pidfd where the system has them (Linux >= 5.3):
+/// waiting and signalling then always reach the process that was pinned,
+/// even once its PID is reused. Elsewhere it holds the bare PID.
+class Process {
+public:
+    /// Pins `pid`. Sets `ec` (ESRCH: no such process) and returns an empty Process on failure.
+    static Process pin(process_id pid, std::error_code& ec);
+
+    Process() = default;
+    Process(Process&& other) noexcept;
+    Process& operator=(Process&& other) noexcept;
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+    ~Process();
+
+    [[nodiscard]] process_id pid() const noexcept { return pid_; }
+    [[nodiscard]] explicit operator bool() const noexcept { return pid_ > 0; }
+    /// The pidfd (readable once the process exited), or -1.
+    [[nodiscard]] int native_handle() const noexcept { return fd_; }
+
+    /// Waits until the process has exited (zombies included) or `deadline`
+    /// passes; true when it exited.
+    bool wait_exit(clock::time_point deadline) const;
+    /// True when the process has exited (zombies included).
+    [[nodiscard]] bool exited() const { return wait_exit(clock::time_point::min()); }
+    /// Sends `signal`; ESRCH when it has exited.
+    std::error_code signal(int signal) const;
+
+private:
+    process_id pid_ = 0;
+    int fd_ = -1;
+};
+
+/// Whether a process with this PID runs; a zombie does not. std::nullopt
+/// when the system cannot tell.
+std::optional<bool> is_alive(process_id pid);
+
+/// How long ago the process started, from the process table (Linux:
+/// /proc/PID/stat and /proc/uptime).
+std::optional<std::chrono::duration<double>> process_age(process_id pid);
+
+/// When the file was last modified, as a duration before now; std::nullopt
+/// when it cannot be read.
+std::optional<std::chrono::duration<double>> file_age(const std::filesystem::path& path);
+
+/// Makes this process the reaper of the orphans among its descendants
+/// (Linux PR_SET_CHILD_SUBREAPER), so that the daemon it starts becomes its
+/// child once the intermediate process exits and its exit status can be
+/// collected. False where this does not exist.
+bool become_subreaper() noexcept;
+
+/// If `pid` is a child of this process that has exited, reaps it and says
+/// how it ended: "exited with status 3", "was killed by SIGSEGV".
+std::optional<std::string> reap_child(process_id pid);
+
+} // namespace daemoniker::cli

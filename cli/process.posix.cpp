@@ -1,0 +1,209 @@
+// Processes on POSIX: pidfds on Linux, /proc for liveness and age, kill()
+// where neither exists.
+
+#include "process.hpp"
+
+#include "signal_names.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+namespace daemoniker::cli {
+namespace {
+
+int pidfd_open(process_id pid) noexcept {
+#ifdef SYS_pidfd_open
+    return static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int pidfd_send_signal(int fd, int signal) noexcept {
+#ifdef SYS_pidfd_send_signal
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, signal, nullptr, 0));
+#else
+    (void)fd;
+    (void)signal;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+// The fields of /proc/PID/stat after "(comm)": [0] is the state (field 3 in
+// proc(5)), [19] the start time in clock ticks after boot (field 22).
+std::optional<std::vector<std::string>> proc_stat(process_id pid, bool& no_proc) {
+    no_proc = false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    if (!in) {
+        no_proc = ::access("/proc/self/stat", R_OK) != 0;
+        return std::nullopt;
+    }
+    std::string line;
+    std::getline(in, line);
+    const auto close = line.rfind(')'); // the command name may hold spaces and parentheses
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(line.substr(close + 1));
+    std::vector<std::string> out;
+    for (std::string f; fields >> f;) out.push_back(f);
+    if (out.size() < 20) return std::nullopt;
+    return out;
+}
+
+std::optional<double> system_uptime() {
+    std::ifstream in("/proc/uptime");
+    double up = 0;
+    if (!(in >> up)) return std::nullopt;
+    return up;
+}
+
+int remaining_ms(clock::time_point deadline) {
+    const auto now = clock::now();
+    if (deadline <= now) return 0; // (time_point::min() - now would overflow)
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+    if (left <= 0) return 0;
+    return left > 1000000000 ? 1000000000 : static_cast<int>(left);
+}
+
+} // namespace
+
+Process Process::pin(process_id pid, std::error_code& ec) {
+    ec.clear();
+    Process p;
+    if (pid <= 0) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return p;
+    }
+    const int fd = pidfd_open(pid);
+    if (fd < 0 && errno != ENOSYS) {
+        ec.assign(errno, std::system_category());
+        return p;
+    }
+    if (fd < 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        ec.assign(ESRCH, std::system_category());
+        return p;
+    }
+    p.pid_ = pid;
+    p.fd_ = fd;
+    return p;
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)), fd_(std::exchange(other.fd_, -1)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+    if (this != &other) {
+        if (fd_ >= 0) ::close(fd_);
+        pid_ = std::exchange(other.pid_, 0);
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+Process::~Process() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool Process::wait_exit(clock::time_point deadline) const {
+    if (pid_ <= 0) return true;
+    if (fd_ >= 0) {
+        // A pidfd becomes readable when the process exits, before anyone reaps it.
+        for (;;) {
+            pollfd p{fd_, POLLIN, 0};
+            const int ready = ::poll(&p, 1, remaining_ms(deadline));
+            if (ready < 0 && errno == EINTR) continue;
+            return ready > 0;
+        }
+    }
+    // No pidfd: poll the process table (a zombie counts as exited).
+    for (;;) {
+        if (is_alive(pid_) == false) return true;
+        if (clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+std::error_code Process::signal(int signal) const {
+    if (pid_ <= 0) return std::make_error_code(std::errc::no_such_process);
+    int r = -1;
+    if (fd_ >= 0) r = pidfd_send_signal(fd_, signal);
+    if (fd_ < 0 || (r != 0 && errno == ENOSYS)) {
+        if (is_alive(pid_) == false) return {ESRCH, std::system_category()};
+        r = ::kill(static_cast<pid_t>(pid_), signal);
+    }
+    return r == 0 ? std::error_code() : std::error_code(errno, std::system_category());
+}
+
+std::optional<bool> is_alive(process_id pid) {
+    if (pid <= 0) return false;
+    bool no_proc = false;
+    if (const auto stat = proc_stat(pid, no_proc)) return (*stat)[0] != "Z" && (*stat)[0] != "X";
+    if (!no_proc) return false; // /proc works, and has no such process
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return std::nullopt; // maybe a zombie
+    return false;
+}
+
+std::optional<std::chrono::duration<double>> process_age(process_id pid) {
+    bool no_proc = false;
+    const auto stat = proc_stat(pid, no_proc);
+    const auto up = system_uptime();
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    if (!stat || !up || hz <= 0) return std::nullopt;
+    try {
+        const double started = static_cast<double>(std::stoull((*stat)[19])) / static_cast<double>(hz);
+        return std::chrono::duration<double>(*up > started ? *up - started : 0.0);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<std::chrono::duration<double>> file_age(const std::filesystem::path& path) {
+    struct stat st {};
+    timespec now{};
+    if (::stat(path.c_str(), &st) != 0 || ::clock_gettime(CLOCK_REALTIME, &now) != 0) return std::nullopt;
+    const double modified = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+    const double current = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+    return std::chrono::duration<double>(current - modified);
+}
+
+bool become_subreaper() noexcept {
+#if defined(__linux__) && defined(PR_SET_CHILD_SUBREAPER)
+    return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+#else
+    return false;
+#endif
+}
+
+std::optional<std::string> reap_child(process_id pid) {
+    int status = 0;
+    pid_t r = -1;
+    do {
+        r = ::waitpid(static_cast<pid_t>(pid), &status, WNOHANG);
+    } while (r == -1 && errno == EINTR);
+    if (r != static_cast<pid_t>(pid)) return std::nullopt;
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return "was killed by " + signal_name(WTERMSIG(status)) + (WCOREDUMP(status) ? " (core dumped)" : "");
+    return "ended";
+}
+
+} // namespace daemoniker::cli

@@ -1,0 +1,133 @@
+// daemoniker stop PIDFILE [--signal SIG] [--retry SCHEDULE]
+//
+// Only a locked PID file names a daemon that may be signalled. The daemon is
+// pinned (a pidfd) before the first signal, which goes through
+// daemoniker::send(); the escalations go to the pinned process, so they still
+// reach it after it removed its PID file on the way out, and never reach
+// another process that got its PID. Exit is detected on the pin, where a
+// zombie counts as gone.
+
+#include "commands.hpp"
+#include "probe.hpp"
+#include "process.hpp"
+#include "schedule.hpp"
+#include "signal_names.hpp"
+
+#include "pid_file.hpp" // the library's internal remove_if_abandoned()
+
+#include <daemoniker/signals.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+namespace daemoniker::cli {
+namespace {
+
+// Removes a stale PID file if it still names `pid` and nobody locks it.
+std::string remove_stale(const std::filesystem::path& pid_file, process_id pid) {
+    if (pid <= 0) return {};
+    detail::remove_if_abandoned(pid_file, pid);
+    std::error_code ec;
+    return std::filesystem::exists(pid_file, ec) ? std::string() : "; removed the stale PID file";
+}
+
+StopResult run_schedule(const std::filesystem::path& pid_file, const Process& daemon, const Schedule& schedule) {
+    const auto pid_text = "pid " + std::to_string(daemon.pid());
+    bool first = true;
+    bool gone = false;
+    for (std::size_t i = 0; !gone;) {
+        if (i == schedule.items.size()) {
+            if (!schedule.repeat_from) break;
+            i = *schedule.repeat_from;
+        }
+        const auto& item = schedule.items[i++];
+        if (item.kind == ScheduleItem::Kind::wait) {
+            gone = daemon.wait_exit(clock::now() + item.wait);
+            continue;
+        }
+        if (daemon.exited()) {
+            gone = true;
+            continue;
+        }
+        std::error_code ec;
+        if (first) {
+            first = false;
+            send(pid_file, item.signal, ec);
+            // A daemon on its way out may have removed its file already: the pin still reaches it.
+            if (ec == errc::stale_pid_file || ec == errc::not_running) ec = daemon.signal(item.signal);
+        } else {
+            ec = daemon.signal(item.signal);
+        }
+        if (ec == std::errc::no_such_process) gone = true;
+        else if (ec)
+            return {exit_status::unknown, "cannot send " + signal_name(item.signal) + " to " + pid_text + ": " + ec.message()};
+    }
+    if (!gone && !daemon.exited())
+        return {exit_status::still_running, pid_text + " is still running after the schedule " + to_string(schedule)};
+    detail::remove_if_abandoned(pid_file, daemon.pid());
+    return {exit_status::ok, {}};
+}
+
+} // namespace
+
+void add_stop_options(CLI::App& sub, StopOptions& o) {
+    sub.add_option("--signal,-s", o.signal, "the signal to send first: TERM, SIGTERM, term, 15 ... (default TERM)");
+    o.retry_opt = sub.add_option("--retry,-R", o.retry,
+                                 "what to do until the daemon exits: SIG/SECONDS/SIG/SECONDS..., or SECONDS meaning "
+                                 "SIGNAL/SECONDS/KILL/SECONDS (default SIGNAL/30/KILL/5)");
+}
+
+StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions& o) {
+    const auto signal = parse_signal_name(o.signal);
+    if (!signal) throw UsageError("--signal: '" + o.signal + "' is not a signal");
+    Schedule schedule = default_schedule(*signal);
+    if (o.retry_opt != nullptr && o.retry_opt->count() > 0) {
+        std::string error;
+        auto parsed = parse_schedule(o.retry, *signal, error);
+        if (!parsed) throw UsageError("--retry: " + error);
+        schedule = std::move(*parsed);
+    }
+    // The file may change under us (the daemon exits, another starts):
+    // probe, pin, and probe again until both probes name the same live daemon.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        const Probe p = probe(pid_file);
+        switch (p.verdict) {
+        case Verdict::absent: return {exit_status::failed, "not running (no PID file '" + pid_file.string() + "')"};
+        case Verdict::stale:
+            // A file whose PID now belongs to another process stays: only the
+            // library's rule (unlocked) says it is stale, and start takes it over.
+            return {exit_status::failed, "not running: " + p.reason + (p.pid_alive ? "" : remove_stale(pid_file, p.pid))};
+        case Verdict::unknown: return {exit_status::unknown, p.reason};
+        case Verdict::running_unverified: return {exit_status::unknown, "refusing to signal: " + p.reason};
+        case Verdict::running: break;
+        }
+        std::error_code ec;
+        Process daemon = Process::pin(p.pid, ec);
+        if (ec) continue;
+        const Probe again = probe(pid_file);
+        if (again.verdict != Verdict::running || again.pid != p.pid) continue;
+        return run_schedule(pid_file, daemon, schedule);
+    }
+    return {exit_status::unknown, "the PID file '" + pid_file.string() + "' keeps changing"};
+}
+
+Command add_stop(CLI::App& app) {
+    auto* sub = app.add_subcommand("stop", "Stop the daemon of a PID file: signal it, wait for it to exit, "
+                                           "escalate on a schedule, remove the PID file");
+    auto pid_file = std::make_shared<std::string>();
+    auto options = std::make_shared<StopOptions>();
+    sub->add_option("pidfile", *pid_file, "the daemon's PID file")->required();
+    add_stop_options(*sub, *options);
+    sub->footer("Example: daemoniker stop /run/app.pid --retry TERM/10/KILL/5\n"
+                "Exit status: 0 stopped; 1 not running (nothing to stop; a stale PID file is removed); "
+                "2 still running after the schedule; 4 refused or failed (unreadable or unlocked PID file, "
+                "no permission); 64 bad usage.");
+    return {sub, [pid_file, options] {
+                const auto result = stop_daemon(*pid_file, *options);
+                if (result.status != exit_status::ok) throw Failure(result.status, result.message);
+                return exit_status::ok;
+            }};
+}
+
+} // namespace daemoniker::cli

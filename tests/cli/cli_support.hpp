@@ -1,0 +1,92 @@
+#pragma once
+// Support for the tests of the `daemoniker` command: a fixture that runs the
+// real binary, and the test program it starts (tests/helpers/notify_program.cpp).
+
+#include "../process/support.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace test {
+
+class Cli : public ProcessTest {
+protected:
+    using clock = std::chrono::steady_clock;
+
+    /// Runs the command (by default the shipped build) with `args`.
+    static Result cli(std::vector<std::string> args, const std::vector<std::string>& env = {},
+                      std::chrono::milliseconds timeout = 30s, const char* binary = DAEMONIKER_CLI) {
+        args.insert(args.begin(), binary);
+        return run(args, env, timeout);
+    }
+    static std::string program() { return DAEMONIKER_NOTIFY_PROGRAM; }
+    std::filesystem::path pid_file() const { return path("d.pid"); }
+
+    /// `daemoniker start --pid-file d.pid --wait-ready [options] -- program args`;
+    /// expects success, records the daemon and returns its PID.
+    pid_t start_ready(const std::vector<std::string>& program_args, const std::vector<std::string>& options = {}) {
+        std::vector<std::string> args{"start", "--pid-file", pid_file().string(), "--wait-ready"};
+        args.insert(args.end(), options.begin(), options.end());
+        args.push_back("--");
+        args.push_back(program());
+        args.insert(args.end(), program_args.begin(), program_args.end());
+        const auto r = cli(args);
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(r.err, "");
+        const pid_t pid = pid_in(pid_file());
+        EXPECT_GT(pid, 0);
+        if (pid > 0) record(pid);
+        return pid;
+    }
+
+    /// Waits for a recorded daemon that is expected to end; returns its wait status.
+    int reaped(pid_t pid) {
+        const auto status = wait_exit(pid);
+        EXPECT_TRUE(status.has_value()) << "pid " << pid << " did not exit";
+        if (!status) return -1;
+        recorded_.erase(pid);
+        return *status;
+    }
+
+    /// The descriptors above 2 listed in a report's "fds" line.
+    static std::vector<int> extra_fds(const std::map<std::string, std::string>& report) {
+        std::vector<int> out;
+        const auto it = report.find("fds");
+        if (it == report.end()) return out;
+        std::string list = it->second + ",";
+        for (std::size_t pos = 0, comma; (comma = list.find(',', pos)) != std::string::npos; pos = comma + 1)
+            if (comma > pos && std::stoi(list.substr(pos, comma - pos)) > 2) out.push_back(std::stoi(list.substr(pos, comma - pos)));
+        return out;
+    }
+
+    /// Checks a report of the test program for "the PID file is its only
+    /// descriptor besides 0-2, open across the exec, locked by the program".
+    void expect_holds_pid_file(const std::map<std::string, std::string>& report) {
+        const auto fds = extra_fds(report);
+        ASSERT_EQ(fds.size(), 1u) << report.at("fds");
+        const auto fd = std::to_string(fds[0]);
+        EXPECT_EQ(report.at("ino" + fd), identity(pid_file()));
+        EXPECT_EQ(report.at("cloexec" + fd), "0");
+        EXPECT_EQ(report.at("lock" + fd), "1");
+    }
+
+    static std::size_t lines(const std::string& s) {
+        return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+    }
+    static bool exists(const std::filesystem::path& p) { return std::filesystem::exists(p); }
+
+    /// A PID that is certainly not running now: a child that exited and was reaped.
+    static pid_t dead_pid() {
+        const pid_t child = ::fork();
+        if (child == 0) ::_exit(0);
+        ::waitpid(child, nullptr, 0);
+        return child;
+    }
+};
+
+} // namespace test

@@ -1,0 +1,190 @@
+// The command's parsers: sd_notify datagrams, stop schedules, signal names,
+// seconds.
+
+#include "common.hpp"
+#include "notify.hpp"
+#include "schedule.hpp"
+#include "signal_names.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+namespace {
+
+using namespace daemoniker::cli;
+using namespace std::chrono_literals;
+
+TEST(NotifyParser, ReadsTheKnownFieldsAndKeepsAll) {
+    const auto m = parse_notify("READY=1\nSTATUS=Serving on port 80\nMAINPID=4242\nX_CUSTOM=a=b\n");
+    EXPECT_TRUE(m.valid);
+    EXPECT_TRUE(m.ready);
+    EXPECT_EQ(m.status, "Serving on port 80");
+    EXPECT_EQ(m.main_pid, 4242);
+    EXPECT_FALSE(m.error.has_value());
+    ASSERT_EQ(m.fields.size(), 4u);
+    EXPECT_EQ(m.fields[3], (std::pair<std::string, std::string>("X_CUSTOM", "a=b")));
+    EXPECT_EQ(m.malformed, 0u);
+}
+
+TEST(NotifyParser, SingleAssignmentWithoutNewline) {
+    EXPECT_TRUE(parse_notify("READY=1").ready);
+    EXPECT_FALSE(parse_notify("READY=0").ready);
+    EXPECT_FALSE(parse_notify("READY=10").ready);
+    EXPECT_FALSE(parse_notify("READY=1 ").ready);
+    EXPECT_TRUE(parse_notify("STOPPING=1").stopping);
+    EXPECT_TRUE(parse_notify("RELOADING=1").reloading);
+    EXPECT_TRUE(parse_notify("").fields.empty());
+    EXPECT_TRUE(parse_notify("\n\n").fields.empty());
+}
+
+TEST(NotifyParser, LastValueOfARepeatedKeyCounts) {
+    const auto m = parse_notify("STATUS=one\nREADY=1\nSTATUS=two\nREADY=0");
+    EXPECT_EQ(m.status, "two");
+    EXPECT_FALSE(m.ready);
+    EXPECT_EQ(m.fields.size(), 4u);
+}
+
+TEST(NotifyParser, Errno) {
+    EXPECT_EQ(parse_notify("ERRNO=2").error, 2);
+    EXPECT_EQ(parse_notify("ERRNO=0").error, 0);
+    EXPECT_EQ(parse_notify("ERRNO=2147483647").error, 2147483647);
+    for (const char* bad : {"ERRNO=", "ERRNO=-1", "ERRNO=+2", "ERRNO= 2", "ERRNO=2x", "ERRNO=2147483648",
+                            "ERRNO=99999999999999999999999"}) {
+        const auto m = parse_notify(bad);
+        EXPECT_FALSE(m.error.has_value()) << bad;
+        EXPECT_EQ(m.malformed, 1u) << bad;
+    }
+}
+
+TEST(NotifyParser, MainPid) {
+    EXPECT_EQ(parse_notify("MAINPID=1").main_pid, 1);
+    EXPECT_FALSE(parse_notify("MAINPID=0").main_pid.has_value());
+    EXPECT_FALSE(parse_notify("MAINPID=2147483648").main_pid.has_value());
+}
+
+TEST(NotifyParser, MalformedLinesAreCountedAndSkipped) {
+    const auto m = parse_notify("garbage\n=1\nready=1\nREA DY=1\nREADY=1\n");
+    EXPECT_TRUE(m.ready);
+    EXPECT_EQ(m.malformed, 4u);
+    EXPECT_EQ(m.fields.size(), 1u);
+}
+
+TEST(NotifyParser, EmbeddedNulRefusesTheDatagram) {
+    const auto m = parse_notify(std::string_view("READY=1\0STATUS=x", 16));
+    EXPECT_FALSE(m.valid);
+    EXPECT_FALSE(m.ready);
+    EXPECT_TRUE(m.fields.empty());
+}
+
+TEST(NotifyParser, SurvivesEveryByte) {
+    // A cheap stand-in for the fuzzer: every single byte, and every byte
+    // around an '=' and a newline, parses without failing.
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        const std::string samples[] = {std::string(1, ch), std::string("A=") + ch, std::string(1, ch) + "=1\n",
+                                       std::string("STATUS=") + ch + "\nREADY=1"};
+        for (const auto& s : samples) {
+            const auto m = parse_notify(s);
+            if (ch != '\0' && s.rfind("STATUS=", 0) == 0) {
+                EXPECT_TRUE(m.ready) << c;
+            }
+        }
+    }
+}
+
+TEST(Schedule, DefaultIsSignalThirtyKillFive) {
+    const auto s = default_schedule(SIGINT);
+    EXPECT_EQ(to_string(s), "SIGINT/30/SIGKILL/5");
+    EXPECT_FALSE(s.repeat_from.has_value());
+}
+
+TEST(Schedule, BareNumberIsSignalNKillN) {
+    std::string error;
+    const auto s = parse_schedule("7", SIGTERM, error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_EQ(to_string(*s), "SIGTERM/7/SIGKILL/7");
+    const auto f = parse_schedule("0.25", SIGHUP, error);
+    ASSERT_TRUE(f) << error;
+    EXPECT_EQ(to_string(*f), "SIGHUP/0.25/SIGKILL/0.25");
+}
+
+TEST(Schedule, ItemsAsStartStopDaemonWritesThem) {
+    std::string error;
+    auto s = parse_schedule("TERM/30/KILL/5", SIGTERM, error);
+    ASSERT_TRUE(s) << error;
+    ASSERT_EQ(s->items.size(), 4u);
+    EXPECT_EQ(s->items[0].signal, SIGTERM);
+    EXPECT_EQ(s->items[1].wait, 30s);
+    EXPECT_EQ(s->items[2].signal, SIGKILL);
+    EXPECT_EQ(s->items[3].wait, 5s);
+    s = parse_schedule("-HUP/-15/1.5/sigkill/2", SIGTERM, error); // -NUMBER is a signal, NUMBER seconds
+    ASSERT_TRUE(s) << error;
+    EXPECT_EQ(to_string(*s), "SIGHUP/SIGTERM/1.5/SIGKILL/2");
+    s = parse_schedule("TERM/10/forever/KILL/1", SIGTERM, error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_EQ(s->repeat_from, 2u);
+    EXPECT_EQ(to_string(*s), "SIGTERM/10/forever/SIGKILL/1");
+}
+
+TEST(Schedule, RefusesWhatCannotRun) {
+    for (const char* bad : {"", "TERM", "x", "TERM/", "/5", "TERM//5", "TERM/5/forever", "forever/TERM",
+                            "TERM/forever/5/forever/5", "5/5", "TERM/5s", "TERM/1e3", "NOPE/5",
+                            "TERM/99999999999"}) {
+        std::string error;
+        EXPECT_FALSE(parse_schedule(bad, SIGTERM, error)) << bad;
+        EXPECT_FALSE(error.empty()) << bad;
+    }
+}
+
+TEST(SignalNames, NamesWithAndWithoutSigAnyCaseAndNumbers) {
+    for (const char* name : {"TERM", "SIGTERM", "term", "sigterm", "SigTerm", "15"})
+        EXPECT_EQ(parse_signal_name(name), SIGTERM) << name;
+    EXPECT_EQ(parse_signal_name("0000000000000015"), SIGTERM); // as the library's parse_signal()
+    EXPECT_EQ(parse_signal_name("KILL"), SIGKILL);
+    EXPECT_EQ(parse_signal_name("9"), SIGKILL);
+    EXPECT_EQ(parse_signal_name("HUP"), SIGHUP);
+    EXPECT_EQ(parse_signal_name("usr2"), SIGUSR2);
+    EXPECT_EQ(parse_signal_name("SIGCHLD"), SIGCHLD);
+    EXPECT_EQ(parse_signal_name("WINCH"), SIGWINCH);
+#ifdef SIGRTMIN
+    EXPECT_EQ(parse_signal_name("RTMIN"), SIGRTMIN);
+    EXPECT_EQ(parse_signal_name("SIGRTMIN+2"), SIGRTMIN + 2);
+    EXPECT_EQ(parse_signal_name("rtmax-1"), SIGRTMAX - 1);
+    EXPECT_FALSE(parse_signal_name("RTMIN+99"));
+    EXPECT_FALSE(parse_signal_name("RTMIN-1"));
+    EXPECT_FALSE(parse_signal_name("RTMAX+1"));
+    EXPECT_FALSE(parse_signal_name("RTMIN+"));
+#endif
+    for (const char* bad : {"", "0", "SIG", "SIGSIGTERM", "TERM ", " TERM", "-15", "+15", "65", "99", "1000000000000",
+                            "TERMINATE", "SIG15"})
+        EXPECT_FALSE(parse_signal_name(bad)) << bad;
+}
+
+TEST(SignalNames, NumbersPrintAsNames) {
+    EXPECT_EQ(signal_name(SIGTERM), "SIGTERM");
+    EXPECT_EQ(signal_name(SIGABRT), "SIGABRT"); // not its alias SIGIOT
+    EXPECT_EQ(signal_name(SIGKILL), "SIGKILL");
+    EXPECT_EQ(signal_name(1000), "signal 1000");
+}
+
+TEST(Seconds, DecimalSecondsOnly) {
+    EXPECT_EQ(parse_seconds("30"), 30s);
+    EXPECT_EQ(parse_seconds("0"), 0ms);
+    EXPECT_EQ(parse_seconds("0.5"), 500ms);
+    EXPECT_EQ(parse_seconds(".5"), 500ms);
+    EXPECT_EQ(parse_seconds("1."), 1000ms);
+    EXPECT_EQ(parse_seconds("0.0001"), 1ms); // never rounded down to nothing
+    for (const char* bad : {"", ".", "-1", "+1", "1e3", "inf", "nan", "1.2.3", " 1", "1s", "99999999999"})
+        EXPECT_FALSE(parse_seconds(bad)) << bad;
+}
+
+TEST(Duration, HumanReadable) {
+    EXPECT_EQ(format_duration(0.3), "0.3s");
+    EXPECT_EQ(format_duration(42), "42s");
+    EXPECT_EQ(format_duration(307), "5m 07s");
+    EXPECT_EQ(format_duration(3723), "1h 02m 03s");
+    EXPECT_EQ(format_duration(90061), "1d 01h 01m 01s");
+}
+
+} // namespace
