@@ -52,6 +52,10 @@ HeldPidFile* held_for_life() noexcept { return for_life != nullptr && for_life->
 namespace daemoniker {
 
 std::optional<process_id> parse_pid(std::string_view s) noexcept {
+    // The first line is bounded, so that a reader of the first 64 bytes (all
+    // send() and inspect_pid_file() read) sees what the whole file says.
+    // (Found by fuzzing: 70 blanks then a PID parsed here, not in a file.)
+    if (s.substr(0, s.find('\n')).size() > max_pid_line) return std::nullopt;
     std::size_t i = 0;
     while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
     const std::size_t digits_start = i;

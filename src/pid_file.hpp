@@ -64,6 +64,11 @@ void keep_for_life(HeldPidFile&& file) noexcept;
 /// The daemon's held PID file, or nullptr.
 HeldPidFile* held_for_life() noexcept;
 
+/// POSIX: false when the directory of `file` is world-writable without the
+/// sticky bit, where anyone could replace the file with one naming their own
+/// process. Such a PID file is refused by every entry point.
+bool in_safe_directory(const std::filesystem::path& file) noexcept;
+
 /// After a failed or abandoned start: removes `path` if nobody holds its
 /// lock and it names `pid` (so a file that another daemon took over stays).
 void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept;

@@ -23,7 +23,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <utility>
@@ -86,6 +89,41 @@ process_id read_pid(int fd) noexcept {
     return parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
 }
 
+// True when no process runs under `pid` (none, or a zombie). A pidfd polls
+// readable once its process has exited, zombies included.
+bool has_exited(process_id pid) noexcept {
+#ifdef SYS_pidfd_open
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
+    if (pidfd >= 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 0);
+        ::close(pidfd);
+        return ready == 1;
+    }
+    if (errno == ESRCH) return true;
+#endif
+    return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// The PID to name in "already running (pid N)" once the lock on `fd` was
+// found taken: -1 when the file names none, 0 when the lock was released
+// meanwhile (try again). A start that has just taken over a stale file holds
+// the lock for a moment before it rewrites the file, which meanwhile still
+// names the dead daemon (or nothing valid); so does a remove_if_abandoned()
+// that is about to unlink it. While the file names no live process, look
+// again, for at most ~100 ms. (Found by the racing-takeover test: 1 loser in
+// ~150 rounds of 32 named the dead daemon.)
+process_id read_holder(int fd) noexcept {
+    process_id pid = read_pid(fd);
+    for (int i = 0; i < 1000 && (pid <= 0 || has_exited(pid)); ++i) {
+        const timespec pause{0, 100000};
+        ::nanosleep(&pause, nullptr);
+        if (probe_lock(fd) == 0) return 0;
+        pid = read_pid(fd);
+    }
+    return pid > 0 ? pid : -1;
+}
+
 int write_pid(int fd, process_id pid) noexcept {
     char buf[32];
     const int len = std::snprintf(buf, sizeof buf, "%lld\n", static_cast<long long>(pid));
@@ -97,14 +135,6 @@ int write_pid(int fd, process_id pid) noexcept {
 
 bool same_file(const struct stat& a, const struct stat& b) noexcept {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-// Refuses a directory anyone may write to unless it has the sticky bit: there
-// any user could swap the PID file for one naming their own process.
-bool directory_is_safe(const std::filesystem::path& dir) noexcept {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) return true; // the open that follows reports the real error
-    return (st.st_mode & S_IWOTH) == 0 || (st.st_mode & S_ISVTX) != 0;
 }
 
 int open_tmpfile(const std::filesystem::path& dir) noexcept {
@@ -128,6 +158,15 @@ int link_tmpfile(int fd, const std::filesystem::path& path) noexcept {
 }
 
 } // namespace
+
+// A directory anyone may write to is refused unless it has the sticky bit:
+// there any user could swap the PID file for one naming their own process.
+bool in_safe_directory(const std::filesystem::path& file) noexcept {
+    const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return true; // the open that follows reports the real error
+    return (st.st_mode & S_IWOTH) == 0 || (st.st_mode & S_ISVTX) != 0;
+}
 
 HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
     : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
@@ -154,8 +193,8 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
     };
     close(); // acquiring again drops what was held
     if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, e);
+    if (!in_safe_directory(path)) return fail(Step::pid_file_open, 0, errc::unsafe_directory);
     const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    if (!directory_is_safe(dir)) return fail(Step::pid_file_open, 0, errc::unsafe_directory);
 
     for (int attempt = 0; attempt < attempts; ++attempt) {
         // O_NONBLOCK: opening a FIFO must not hang; it is refused below anyway.
@@ -174,9 +213,10 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
             int e = sys::injected(Step::pid_file_lock);
             if (e == 0) e = try_lock(fd);
             if (e == EAGAIN || e == EACCES) {
-                const auto holder = read_pid(fd);
+                const auto holder = read_holder(fd);
                 ::close(fd);
-                return fail(Step::pid_file_lock, e, {}, holder > 0 ? holder : -1);
+                if (holder == 0) continue; // released meanwhile: look again
+                return fail(Step::pid_file_lock, e, {}, holder);
             }
             if (e != 0) {
                 ::close(fd);
@@ -258,9 +298,10 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
             int e = sys::injected(Step::pid_file_lock);
             if (e == 0) e = try_lock(fd);
             if (e == EAGAIN || e == EACCES) { // someone took it over between create and lock
-                const auto holder = read_pid(fd);
+                const auto holder = read_holder(fd);
                 ::close(fd);
-                return fail(Step::pid_file_lock, e, {}, holder > 0 ? holder : -1);
+                if (holder == 0) continue; // released meanwhile: look again
+                return fail(Step::pid_file_lock, e, {}, holder);
             }
             if (e == 0) e = sys::injected(Step::pid_file_write);
             if (e == 0) e = write_pid(fd, pid);
@@ -346,6 +387,8 @@ PidFileInfo inspect_pid_file(const std::filesystem::path& path, std::error_code&
         ec.assign(errno, std::system_category());
     } else if (!S_ISREG(st.st_mode)) {
         ec = make_error_code(errc::not_regular_file);
+    } else if (!detail::in_safe_directory(path)) {
+        ec = make_error_code(errc::unsafe_directory);
     } else {
         const int locked = detail::probe_lock(fd);
         if (locked < 0) {

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace daemoniker {
@@ -67,9 +69,10 @@ std::optional<Signal> signal_from_number(int number) noexcept {
 std::optional<Signal> parse_signal(std::string_view text) noexcept {
     if (text.empty() || text.size() > 16) return std::nullopt;
     if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        int number = 0;
+        std::int64_t number = 0; // 16 digits at most: cannot overflow (an int could: found by fuzzing)
         for (char c : text) number = number * 10 + (c - '0');
-        return signal_from_number(number);
+        if (number > std::numeric_limits<int>::max()) return std::nullopt;
+        return signal_from_number(static_cast<int>(number));
     }
     std::string upper;
     for (char c : text) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));

@@ -10,6 +10,7 @@
 
 #include "signals.hpp"
 
+#include "pid_file.hpp"
 #include "sys.hpp"
 
 #include <daemoniker/pid_file.hpp>
@@ -304,6 +305,8 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
     ssize_t n = -1;
     if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
         ec = make_error_code(errc::not_regular_file);
+    } else if (st.st_mode != 0 && !detail::in_safe_directory(pid_file)) {
+        ec = make_error_code(errc::unsafe_directory);
     } else if (st.st_mode == 0 || (n = detail::sys::retry([&] { return ::pread(fd, buf, sizeof buf, 0); })) < 0) {
         ec.assign(errno, std::system_category()); // fstat or pread failed
     }

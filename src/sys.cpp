@@ -51,10 +51,23 @@ int matches(const char* value, Step step, int fallback) noexcept {
 int injected(Step step) noexcept {
     if (matches(std::getenv("DAEMONIKER_TEST_CRASH"), step, 1) != 0) {
         std::signal(SIGSEGV, SIG_DFL);
+#ifndef _WIN32
+        // Like a real fault, which the kernel delivers even where SIGSEGV is
+        // blocked (the intermediate process runs with every signal blocked).
+        sigset_t segv;
+        sigemptyset(&segv);
+        sigaddset(&segv, SIGSEGV);
+        ::sigprocmask(SIG_UNBLOCK, &segv, nullptr);
+#endif
         std::raise(SIGSEGV);
     }
     if (matches(std::getenv("DAEMONIKER_TEST_STALL"), step, 1) != 0)
         for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+#ifdef SIGSTOP
+    // Stopped until the test sends SIGCONT: lets a test act (kill the
+    // original, say) at a known point of a process it then resumes.
+    if (matches(std::getenv("DAEMONIKER_TEST_PAUSE"), step, 1) != 0) std::raise(SIGSTOP);
+#endif
     return matches(std::getenv("DAEMONIKER_TEST_FAIL"), step, EIO);
 }
 #else

@@ -24,6 +24,8 @@ auto retry(F f) {
 ///   DAEMONIKER_TEST_FAIL=<step key>[:<errno>]   the step fails (default EIO)
 ///   DAEMONIKER_TEST_CRASH=<step key>            SIGSEGV right before the step
 ///   DAEMONIKER_TEST_STALL=<step key>            the step never finishes
+///   DAEMONIKER_TEST_PAUSE=<step key>            SIGSTOP right before the step
+///                                               (POSIX; SIGCONT resumes it)
 /// Returns the errno the step must fail with, or 0.
 int injected(Step step) noexcept;
 

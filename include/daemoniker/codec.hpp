@@ -50,6 +50,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -281,10 +282,20 @@ struct codec<std::basic_string<Char, Traits, Alloc>> {
 };
 
 /// Paths travel as UTF-8, so non-ASCII names survive on both platforms.
+/// (POSIX names that are not UTF-8 travel as the bytes they are.)
 template <>
 struct codec<std::filesystem::path> {
     static void encode(Encoder& e, const std::filesystem::path& p) { e.put(p.u8string()); }
-    static std::filesystem::path decode(Decoder& d) { return std::filesystem::path(d.get<std::u8string>()); }
+    static std::filesystem::path decode(Decoder& d) {
+        auto bytes = d.get<std::u8string>();
+        try {
+            return std::filesystem::path(bytes);
+        } catch (const std::system_error&) {
+            // Windows converts to UTF-16 and throws filesystem_error on bytes
+            // that are not UTF-8: malformed input, like any other.
+            d.fail("path is not valid UTF-8");
+        }
+    }
 };
 
 // ---- containers ------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <daemoniker/errors.hpp>
 #include <daemoniker/export.hpp>
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string_view>
@@ -27,9 +28,14 @@ struct PidFileInfo {
     process_id pid = 0;
 };
 
+/// Longest first line (without its newline) parse_pid() accepts.
+inline constexpr std::size_t max_pid_line = 63;
+
 /// Parses PID-file contents: optional ASCII blanks, a decimal PID in
-/// 1..2^31-1 with no sign, then an optional newline (anything after the first
-/// line is ignored). Returns std::nullopt for anything else.
+/// 1..2^31-1 with no sign, optional blanks or a carriage return, then an
+/// optional newline (anything after the first line is ignored). The first
+/// line is at most max_pid_line bytes long. Returns std::nullopt for
+/// anything else.
 DAEMONIKER_API std::optional<process_id> parse_pid(std::string_view contents) noexcept;
 
 /// Inspects `path` without modifying it and without taking its lock (so it

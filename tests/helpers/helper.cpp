@@ -136,12 +136,20 @@ void write_report(const std::string& path, const std::string& extra) {
     std::rename(tmp.c_str(), path.c_str());
 }
 
-// Serve until SIGTERM (or 30 s), then return normally so the PID file goes.
-int serve() {
+// SIGTERM is blocked before the report is written, so that one sent once the
+// report exists always reaches serve() and never the default action (which
+// would leave the PID file behind).
+sigset_t block_sigterm() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    return set;
+}
+
+// Serve until SIGTERM (or 30 s), then return normally so the PID file goes.
+int serve() {
+    const sigset_t set = block_sigterm();
     const timespec limit{30, 0};
     ::sigtimedwait(&set, nullptr, &limit);
     std::printf("daemon stopping\n");
@@ -167,6 +175,7 @@ int mode_daemonize(const Args& a) {
     auto [n, text, list] = daemoniker::daemonize(a.pid_file, options_from(a), 42, std::string("preserved arg"), words);
     std::ostringstream extra;
     extra << "args=" << n << "|" << text << "|" << list.size() << "\n";
+    block_sigterm();
     write_report(a.report, extra.str());
     return serve();
 }
@@ -188,6 +197,7 @@ int mode_daemonizer(const Args& a) {
             if (parent_mode == "throw" || parent_mode == "throw_raii") throw std::runtime_error("parent-only code failed on purpose");
             return 0;
         }
+        block_sigterm();
         write_report(a.report, "args=" + std::to_string(n) + "|" + t + "\n");
         return -1;
     };

@@ -968,4 +968,16 @@ TEST(CodecMalformed, ErrorNamesTheOffset) {
     }
 }
 
+// A path whose bytes are not UTF-8: Windows cannot convert it to UTF-16 (the
+// standard library throws filesystem_error), so it must be a DecodeError
+// there like any malformed input; POSIX keeps the bytes (issue 6, handoff fuzzing).
+TEST(CodecMalformed, PathThatIsNotUtf8) {
+    const std::string payload = "\x03" "a\xff" "b"s;
+#ifdef _WIN32
+    EXPECT_THROW((void)daemoniker::decode<std::filesystem::path>(payload), DecodeError);
+#else
+    EXPECT_EQ(std::get<0>(daemoniker::decode<std::filesystem::path>(payload)).native(), "a\xff" "b");
+#endif
+}
+
 } // namespace
