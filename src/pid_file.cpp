@@ -10,8 +10,27 @@
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <utility>
 
 namespace daemoniker::detail {
+
+HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
+    : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
+      device_(other.device_), inode_(other.inode_) {}
+
+HeldPidFile& HeldPidFile::operator=(HeldPidFile&& other) noexcept {
+    if (this != &other) {
+        close();
+        path_ = std::move(other.path_);
+        handle_ = std::exchange(other.handle_, -1);
+        owner_ = other.owner_;
+        device_ = other.device_;
+        inode_ = other.inode_;
+    }
+    return *this;
+}
+
+HeldPidFile::~HeldPidFile() { close(); }
 
 namespace {
 HeldPidFile* for_life = nullptr;

@@ -168,24 +168,6 @@ bool in_safe_directory(const std::filesystem::path& file) noexcept {
     return (st.st_mode & S_IWOTH) == 0 || (st.st_mode & S_ISVTX) != 0;
 }
 
-HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
-    : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
-      device_(other.device_), inode_(other.inode_) {}
-
-HeldPidFile& HeldPidFile::operator=(HeldPidFile&& other) noexcept {
-    if (this != &other) {
-        close();
-        path_ = std::move(other.path_);
-        handle_ = std::exchange(other.handle_, -1);
-        owner_ = other.owner_;
-        device_ = other.device_;
-        inode_ = other.inode_;
-    }
-    return *this;
-}
-
-HeldPidFile::~HeldPidFile() { close(); }
-
 bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
     auto fail = [&](Step step, int error, errc detail = {}, process_id holder = 0) {
         failure = {step, error, detail, holder};

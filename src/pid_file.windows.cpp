@@ -117,24 +117,6 @@ process_id holder_of(const std::filesystem::path& path) noexcept {
 
 } // namespace
 
-HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
-    : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
-      device_(other.device_), inode_(other.inode_) {}
-
-HeldPidFile& HeldPidFile::operator=(HeldPidFile&& other) noexcept {
-    if (this != &other) {
-        close();
-        path_ = std::move(other.path_);
-        handle_ = std::exchange(other.handle_, -1);
-        owner_ = other.owner_;
-        device_ = other.device_;
-        inode_ = other.inode_;
-    }
-    return *this;
-}
-
-HeldPidFile::~HeldPidFile() { close(); }
-
 bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
     auto fail = [&](Step step, DWORD error, errc detail = {}, process_id holder = 0) {
         failure = {step, static_cast<int>(error), detail, holder};
