@@ -45,13 +45,22 @@ std::optional<process_id> reference(std::string_view in) {
     return v;
 }
 
+// A private directory, removed when the fuzzer exits.
+std::filesystem::path scratch_dir;
+
+void remove_scratch() {
+    std::error_code ec;
+    std::filesystem::remove_all(scratch_dir, ec);
+}
+
 const std::filesystem::path& scratch() {
-    static const std::filesystem::path dir = [] {
+    if (scratch_dir.empty()) {
         char tmpl[] = "/tmp/daemoniker-fuzz-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) fail("mkdtemp");
-        return std::filesystem::path(tmpl);
-    }();
-    return dir;
+        scratch_dir = tmpl;
+        std::atexit(remove_scratch);
+    }
+    return scratch_dir;
 }
 
 void write_file(const std::filesystem::path& p, std::string_view bytes) {
