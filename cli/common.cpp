@@ -21,7 +21,9 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, do
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0) || value > max_seconds)
         return std::nullopt;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(value * 1000.0)));
+    // Up to the next millisecond, but "2.007" (2007.0000000000002 in binary
+    // floating point) is 2007 ms: ignore a nanosecond of representation error.
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(value * 1000.0 - 1e-6)));
 }
 
 std::string format_duration(double seconds) {

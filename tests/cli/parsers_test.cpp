@@ -172,6 +172,7 @@ TEST(Seconds, DecimalSecondsOnly) {
     EXPECT_EQ(parse_seconds("30"), 30s);
     EXPECT_EQ(parse_seconds("0"), 0ms);
     EXPECT_EQ(parse_seconds("0.5"), 500ms);
+    EXPECT_EQ(parse_seconds("2.007"), 2007ms); // not 2008: binary floating point is off by a hair
     EXPECT_EQ(parse_seconds(".5"), 500ms);
     EXPECT_EQ(parse_seconds("1."), 1000ms);
     EXPECT_EQ(parse_seconds("0.0001"), 1ms); // never rounded down to nothing
