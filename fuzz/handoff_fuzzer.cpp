@@ -5,56 +5,36 @@
 // daemon then decodes the arguments as daemonize() asked (here: the
 // everyday int, string, vector<string>).
 //
-// The layout is repeated here, in the order run_daemon reads it, because
-// that code is compiled only for Windows. Keep them in step.
+// The layout lives in src/handoff.hpp, shared with run_daemon: this fuzzes
+// the daemon's own decoding.
+
+#include "handoff.hpp"
 
 #include <daemoniker/codec.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace {
 
-constexpr std::uint32_t handoff_magic = 0x444d4e48; // "DMNH", as in daemonize.windows.cpp
+using daemoniker::detail::Resolved;
 
 struct Handoff {
-    std::filesystem::path pid_file, chdir, stdin_path, stdout_path, stderr_path;
+    Resolved r;
     std::string payload;
 };
 
-// run_daemon's reading, step for step; throws DecodeError.
 Handoff read_handoff(std::string_view bytes) {
-    daemoniker::Decoder d(bytes);
-    if (d.get<std::uint32_t>() != handoff_magic) d.fail("not a daemoniker handoff");
     Handoff h;
-    h.pid_file = d.get<std::filesystem::path>();
-    h.chdir = d.get<std::filesystem::path>();
-    h.stdin_path = d.get<std::filesystem::path>();
-    h.stdout_path = d.get<std::filesystem::path>();
-    h.stderr_path = d.get<std::filesystem::path>();
-    h.payload = d.get<std::string>();
-    if (d.remaining() != 0) d.fail("trailing bytes");
+    daemoniker::detail::decode_handoff(bytes, h.r, h.payload);
     return h;
 }
 
-// The original's writing (run_original).
-std::string write_handoff(const Handoff& h) {
-    std::string out;
-    daemoniker::Encoder e(out);
-    e.put(handoff_magic);
-    e.put(h.pid_file);
-    e.put(h.chdir);
-    e.put(h.stdin_path);
-    e.put(h.stdout_path);
-    e.put(h.stderr_path);
-    e.put(h.payload);
-    return out;
-}
+std::string write_handoff(const Handoff& h) { return daemoniker::detail::encode_handoff(h.r, h.payload); }
 
 [[noreturn]] void fail(const char* what) {
     std::fprintf(stderr, "handoff fuzzer: %s\n", what);

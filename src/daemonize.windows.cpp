@@ -11,6 +11,7 @@
 // The order of the steps in the daemon (chdir, PID file, streams, report) is
 // the POSIX order; docs/how-it-works.md explains it.
 
+#include "handoff.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
@@ -39,7 +40,6 @@ namespace {
 
 // The environment switch; its value is "<handoff read handle>,<report write handle>".
 constexpr wchar_t switch_name[] = L"DAEMONIKER_DAEMON_HANDOFF_7C1E";
-constexpr std::uint32_t handoff_magic = 0x444d4e48; // "DMNH"
 
 struct Switch {
     bool present = false;
@@ -238,15 +238,7 @@ Role run_original(const Resolved& r, const Options& options, const std::string& 
     report_write.reset(); // now the daemon holds the only write end: its death is EOF
 
     // The handoff: the resolved options, then the caller's arguments.
-    std::string bytes;
-    Encoder e(bytes);
-    e.put(handoff_magic);
-    e.put(r.pid_file);
-    e.put(r.chdir);
-    e.put(r.stdin_path);
-    e.put(r.stdout_path);
-    e.put(r.stderr_path);
-    e.put(payload);
+    const std::string bytes = encode_handoff(r, payload);
     const bool sent = write_all(handoff_write.get(), bytes.data(), bytes.size());
     handoff_write.reset();
 
@@ -316,15 +308,7 @@ Role run_daemon(std::string& payload) {
     Resolved r;
     try {
         if (const int e = sys::injected(Step::handoff)) fail_daemon(report, Step::handoff, static_cast<DWORD>(e));
-        Decoder d(bytes);
-        if (d.get<std::uint32_t>() != handoff_magic) d.fail("not a daemoniker handoff");
-        r.pid_file = d.get<std::filesystem::path>();
-        r.chdir = d.get<std::filesystem::path>();
-        r.stdin_path = d.get<std::filesystem::path>();
-        r.stdout_path = d.get<std::filesystem::path>();
-        r.stderr_path = d.get<std::filesystem::path>();
-        payload = d.get<std::string>();
-        if (d.remaining() != 0) d.fail("trailing bytes");
+        decode_handoff(bytes, r, payload);
     } catch (const DecodeError&) {
         fail_daemon(report, Step::handoff, ERROR_INVALID_DATA);
     }
