@@ -3,8 +3,11 @@
 
 #include "common.hpp"
 
+#include <daemoniker/options.hpp>
+
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,19 @@ struct StartOptions {
     CLI::Option* group_opt = nullptr;
 };
 void add_start_options(CLI::App& sub, StartOptions& o);
+
+/// The value of an option when it was given (even empty), else std::nullopt.
+std::optional<std::string> given(const CLI::Option* option, const std::string& value);
+
+/// What every platform makes of start's options: the PID file, the library
+/// options (streams, directory, umask, descriptors, success_timeout) and the
+/// timeout. Throws UsageError.
+struct StartBasics {
+    std::filesystem::path pid_file;
+    Options options;
+    std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+};
+StartBasics start_basics(const StartOptions& o);
 
 /// A start whose options were checked and whose program, user and group were
 /// looked up (restart prepares before it stops anything).

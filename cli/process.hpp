@@ -15,11 +15,20 @@ namespace daemoniker::cli {
 
 using clock = std::chrono::steady_clock;
 
-/// A process pinned by a pidfd where the system has them (Linux >= 5.3):
-/// waiting and signalling then always reach the process that was pinned,
-/// even once its PID is reused. Elsewhere it holds the bare PID.
+/// A process pinned by a pidfd where the system has them (Linux >= 5.3) or a
+/// process handle (Windows): waiting and signalling then always reach the
+/// process that was pinned, even once its PID is reused. Elsewhere it holds
+/// the bare PID.
 class Process {
 public:
+#ifdef _WIN32
+    using native_handle_type = void*; ///< a process HANDLE
+    static constexpr native_handle_type no_handle = nullptr;
+#else
+    using native_handle_type = int; ///< a pidfd
+    static constexpr native_handle_type no_handle = -1;
+#endif
+
     /// Pins `pid`. Sets `ec` (ESRCH: no such process) and returns an empty Process on failure.
     static Process pin(process_id pid, std::error_code& ec);
 
@@ -32,20 +41,22 @@ public:
 
     [[nodiscard]] process_id pid() const noexcept { return pid_; }
     [[nodiscard]] explicit operator bool() const noexcept { return pid_ > 0; }
-    /// The pidfd (readable once the process exited), or -1.
-    [[nodiscard]] int native_handle() const noexcept { return fd_; }
+    /// The pidfd (readable once the process exited) or the process HANDLE
+    /// (signaled once it exited), or no_handle.
+    [[nodiscard]] native_handle_type native_handle() const noexcept { return handle_; }
 
     /// Waits until the process has exited (zombies included) or `deadline`
     /// passes; true when it exited.
     bool wait_exit(clock::time_point deadline) const;
     /// True when the process has exited (zombies included).
     [[nodiscard]] bool exited() const { return wait_exit(clock::time_point::min()); }
-    /// Sends `signal`; ESRCH when it has exited.
+    /// Sends `signal`; ESRCH when it has exited. Windows: kill_signal is
+    /// TerminateProcess, the others go over the daemon's signal channel.
     std::error_code signal(int signal) const;
 
 private:
     process_id pid_ = 0;
-    int fd_ = -1;
+    native_handle_type handle_ = no_handle;
 };
 
 /// Whether a process with this PID runs; a zombie does not. std::nullopt

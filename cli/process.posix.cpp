@@ -103,32 +103,32 @@ Process Process::pin(process_id pid, std::error_code& ec) {
         return p;
     }
     p.pid_ = pid;
-    p.fd_ = fd;
+    p.handle_ = fd;
     return p;
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, 0)), fd_(std::exchange(other.fd_, -1)) {}
+    : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, -1)) {}
 
 Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
+        if (handle_ >= 0) ::close(handle_);
         pid_ = std::exchange(other.pid_, 0);
-        fd_ = std::exchange(other.fd_, -1);
+        handle_ = std::exchange(other.handle_, -1);
     }
     return *this;
 }
 
 Process::~Process() {
-    if (fd_ >= 0) ::close(fd_);
+    if (handle_ >= 0) ::close(handle_);
 }
 
 bool Process::wait_exit(clock::time_point deadline) const {
     if (pid_ <= 0) return true;
-    if (fd_ >= 0) {
+    if (handle_ >= 0) {
         // A pidfd becomes readable when the process exits, before anyone reaps it.
         for (;;) {
-            pollfd p{fd_, POLLIN, 0};
+            pollfd p{handle_, POLLIN, 0};
             const int ready = ::poll(&p, 1, remaining_ms(deadline));
             if (ready < 0 && errno == EINTR) continue;
             return ready > 0;
@@ -145,8 +145,8 @@ bool Process::wait_exit(clock::time_point deadline) const {
 std::error_code Process::signal(int signal) const {
     if (pid_ <= 0) return std::make_error_code(std::errc::no_such_process);
     int r = -1;
-    if (fd_ >= 0) r = pidfd_send_signal(fd_, signal);
-    if (fd_ < 0 || (r != 0 && errno == ENOSYS)) {
+    if (handle_ >= 0) r = pidfd_send_signal(handle_, signal);
+    if (handle_ < 0 || (r != 0 && errno == ENOSYS)) {
         if (is_alive(pid_) == false) return {ESRCH, std::system_category()};
         r = ::kill(static_cast<pid_t>(pid_), signal);
     }

@@ -11,7 +11,7 @@ Schedule default_schedule(int signal) {
     using namespace std::chrono_literals;
     return {{{ScheduleItem::Kind::signal, signal, {}},
              {ScheduleItem::Kind::wait, 0, 30s},
-             {ScheduleItem::Kind::signal, SIGKILL, {}},
+             {ScheduleItem::Kind::signal, kill_signal, {}},
              {ScheduleItem::Kind::wait, 0, 5s}},
             std::nullopt};
 }
@@ -25,7 +25,7 @@ std::optional<Schedule> parse_schedule(std::string_view text, int signal, std::s
         }
         return Schedule{{{ScheduleItem::Kind::signal, signal, {}},
                          {ScheduleItem::Kind::wait, 0, *wait},
-                         {ScheduleItem::Kind::signal, SIGKILL, {}},
+                         {ScheduleItem::Kind::signal, kill_signal, {}},
                          {ScheduleItem::Kind::wait, 0, *wait}},
                         std::nullopt};
     }

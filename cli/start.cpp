@@ -1,42 +1,19 @@
-// daemoniker start [options] -- program [args...]
-//
-// The library daemonizes and executes the program in the daemon process (see
-// src/exec.hpp): the PID in the PID file is the program's own, and start
-// returns 0 only once the exec succeeded — or, with --wait-ready, once the
-// program said READY=1 on the socket named by NOTIFY_SOCKET.
-//
-// This process becomes a child subreaper first, so the daemon is its child
-// from the moment the intermediate process exits: its PID cannot be reused
-// while start watches it, and its exit status can be collected.
+// daemoniker start [options] -- program [args...]: the command line, shared
+// by the platforms. What starting means is platform code: start.posix.cpp
+// (the daemon executes the program) and start.windows.cpp (the daemon stays
+// as the program's supervisor).
 
 #include "commands.hpp"
-#include "launch.hpp"
-#include "process.hpp"
-#include "readiness.hpp"
-#include "signal_names.hpp"
 
-#include "pid_file.hpp" // the library's internal remove_if_abandoned()
-
-#include <daemoniker/daemonize.hpp>
-#include <daemoniker/notify.hpp>
-#include <daemoniker/pid_file.hpp>
+#include <daemoniker/options.hpp>
 
 #include <CLI/CLI.hpp>
 
-#include <csignal>
-#include <cstdlib>
-#include <fstream>
+#include <filesystem>
 #include <memory>
 
 namespace daemoniker::cli {
 namespace {
-
-using namespace std::chrono_literals;
-
-std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
-    if (option == nullptr || option->count() == 0) return std::nullopt;
-    return value;
-}
 
 int parse_umask(const std::string& text) {
     if (text.empty() || text.size() > 4) throw UsageError("--umask: '" + text + "' is not an octal mask such as 027");
@@ -57,74 +34,12 @@ bool same_file(const std::string& a, const std::filesystem::path& b) {
     return !ec1 && !ec2 && x == y;
 }
 
-// What the program wrote to its stderr file since `from`: the last lines,
-// for the message of a program that ended before it was ready.
-struct StderrFile {
-    std::optional<std::filesystem::path> path;
-    std::uintmax_t from = 0;
-
-    [[nodiscard]] std::string tail(std::size_t max_lines = 10, std::uintmax_t max_bytes = 4096) const {
-        if (!path) return {};
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(*path, ec)) return {};
-        const auto size = std::filesystem::file_size(*path, ec);
-        if (ec || size <= from) return {};
-        const auto begin = size - from > max_bytes ? size - max_bytes : from;
-        std::ifstream in(*path, std::ios::binary);
-        in.seekg(static_cast<std::streamoff>(begin));
-        std::string text(static_cast<std::size_t>(size - begin), '\0');
-        in.read(text.data(), static_cast<std::streamsize>(text.size()));
-        text.resize(static_cast<std::size_t>(in.gcount()));
-        std::vector<std::string> lines;
-        for (std::size_t pos = 0; pos < text.size();) {
-            auto end = text.find('\n', pos);
-            if (end == std::string::npos) end = text.size();
-            auto line = text.substr(pos, end - pos);
-            if (line.size() > 300) line = line.substr(0, 300) + "...";
-            lines.push_back(line);
-            pos = end + 1;
-        }
-        if (begin > from && !lines.empty()) lines.erase(lines.begin()); // cut in the middle of a line
-        if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(max_lines));
-        if (lines.empty()) return {};
-        std::string out = "last lines of " + path->string() + ":";
-        for (const auto& l : lines) out += "\n  " + l;
-        return out;
-    }
-};
-
-// Stops a program that did not become ready: SIGTERM, then SIGKILL after a
-// grace period. The pin guarantees the signals reach the program.
-void stop_program(const Process& program, const std::filesystem::path& pid_file) {
-    if (!program.signal(SIGTERM) && !program.wait_exit(clock::now() + 5s)) program.signal(SIGKILL);
-    program.wait_exit(clock::now() + 10s);
-    reap_child(program.pid());
-    detail::remove_if_abandoned(pid_file, program.pid());
-}
-
-// The program ended: collect how, remove its PID file (it cannot: the
-// library's exit-time removal did not survive the exec), and fail.
-[[noreturn]] void fail_ended(const Process& program, process_id pid, const std::filesystem::path& pid_file,
-                             const StderrFile& err, const std::string& when, const std::string& status_text) {
-    // The lock goes when the program's descriptors close, a moment before
-    // its exit is visible: wait for the exit itself.
-    if (!program.wait_exit(clock::now() + 2s)) {
-        // Alive without the lock: it closed the descriptor it inherited.
-        stop_program(program, pid_file);
-        throw Failure(exit_status::failed, "the program (pid " + std::to_string(pid) +
-                                               ") does not hold the lock on its PID file: it closed the "
-                                               "descriptor it inherited (programs that close every inherited "
-                                               "descriptor cannot be started this way); it was stopped",
-                      err.tail());
-    }
-    const auto how = reap_child(pid).value_or("exited");
-    detail::remove_if_abandoned(pid_file, pid);
-    std::string what = "the program (pid " + std::to_string(pid) + ") " + how + " " + when;
-    if (!status_text.empty()) what += " (its last status: \"" + status_text + "\")";
-    throw Failure(exit_status::failed, what, err.tail());
-}
-
 } // namespace
+
+std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
+    if (option == nullptr || option->count() == 0) return std::nullopt;
+    return value;
+}
 
 void add_start_options(CLI::App& sub, StartOptions& o) {
     sub.add_option("--pid-file,-p", o.pid_file, "PID file: created, locked by the program for its whole life, "
@@ -152,22 +67,10 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
     sub.positionals_at_end();
 }
 
-struct PreparedStart::Impl {
-    std::filesystem::path pid_file;
-    Options options;
-    std::chrono::milliseconds timeout = 30s;
-    bool wait_ready = false;
-    Launch launch;
-    std::unique_ptr<NotifySocket> socket;
-    std::string outer_socket; // our own supervisor's NOTIFY_SOCKET (systemd Type=notify)
-    StderrFile err;
-};
-
-PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Impl>()) {
-    Impl& s = *impl_;
+StartBasics start_basics(const StartOptions& o) {
+    StartBasics s;
     if (o.pid_file.empty()) throw UsageError("--pid-file: empty path");
     s.pid_file = o.pid_file;
-    s.wait_ready = o.wait_ready;
     Options& options = s.options;
     if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = *v;
     if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = *v;
@@ -188,99 +91,7 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
         if (*stream && same_file(stream->value().string(), o.pid_file))
             throw UsageError("a standard stream cannot go to the PID file '" + o.pid_file + "'");
 
-    LaunchRequest request{o.command, o.env, given(o.user_opt, o.user), given(o.group_opt, o.group), std::nullopt};
-    s.launch = resolve_identity(request);
-    if (const char* outer = std::getenv("NOTIFY_SOCKET")) s.outer_socket = outer;
-    if (o.wait_ready) {
-        s.socket = std::make_unique<NotifySocket>(
-            s.launch.switches_identity ? std::optional<NotifySocket::Owner>({s.launch.uid, s.launch.gid})
-                                       : std::nullopt);
-        request.notify_socket = s.socket->address();
-    }
-    resolve_program(request, s.launch);
-    if (options.stderr_goto) s.err.path = std::filesystem::absolute(*options.stderr_goto);
-}
-
-PreparedStart::~PreparedStart() = default;
-
-int PreparedStart::run() {
-    Impl& s = *impl_;
-    const auto t0 = clock::now();
-    become_subreaper();
-    if (s.err.path) {
-        std::error_code ec;
-        const auto size = std::filesystem::file_size(*s.err.path, ec);
-        s.err.from = ec ? 0 : size;
-    }
-
-    // From here on a Ctrl-C (or SIGTERM, SIGHUP) stops the program instead
-    // of leaving it started but never seen ready.
-    std::optional<Interrupts> interrupts;
-    if (s.wait_ready) interrupts.emplace();
-
-    process_id pid = 0;
-    try {
-        pid = detail::start(s.pid_file, s.options, s.launch.exec);
-    } catch (const AlreadyRunning& e) {
-        throw Failure(exit_status::still_running, e.what());
-    } catch (const OptionError& e) {
-        throw UsageError(e.what());
-    } catch (const Error& e) {
-        throw Failure(exit_status::failed, e.what());
-    }
-
-    std::error_code ec;
-    Process program = Process::pin(pid, ec);
-    // The program holds the lock unless it has ended (or closed the descriptor).
-    auto holds_lock = [&] {
-        std::error_code e;
-        const auto info = inspect_pid_file(s.pid_file, e);
-        return !e && info.state == PidFileState::running && info.pid == pid && !program.exited();
-    };
-    if (!s.wait_ready) {
-        if (holds_lock()) return exit_status::ok;
-        fail_ended(program, pid, s.pid_file, s.err, "right after it started", {});
-    }
-
-    const auto ready = wait_ready(*s.socket, program, *interrupts, s.launch.uid, t0 + s.timeout);
-    switch (ready.outcome) {
-    case Readiness::Outcome::ready: {
-        if (!holds_lock()) fail_ended(program, pid, s.pid_file, s.err, "as it said it was ready", ready.status);
-        if (!s.outer_socket.empty()) {
-            // Our own supervisor (systemd, Type=notify) waits for us: pass the
-            // readiness on, with the program's PID as the service's main PID.
-            std::string message = "READY=1\nMAINPID=" + std::to_string(pid) + "\n";
-            if (!ready.status.empty()) message += "STATUS=" + ready.status + "\n";
-            std::error_code e;
-            notify(message, e); // to our NOTIFY_SOCKET; the program had its own
-            if (e)
-                print_error("start", "warning: could not pass readiness on to NOTIFY_SOCKET '" + s.outer_socket +
-                                         "': " + e.message());
-        }
-        return exit_status::ok;
-    }
-    case Readiness::Outcome::exited: fail_ended(program, pid, s.pid_file, s.err, "before it was ready", ready.status);
-    case Readiness::Outcome::error: {
-        stop_program(program, s.pid_file);
-        std::string what = "the program (pid " + std::to_string(pid) +
-                           ") reported a failure before it was ready: ERRNO=" + std::to_string(ready.error) + " (" +
-                           std::error_code(ready.error, std::system_category()).message() + ")";
-        if (!ready.status.empty()) what += ", status \"" + ready.status + "\"";
-        throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
-    }
-    case Readiness::Outcome::interrupted:
-        stop_program(program, s.pid_file);
-        throw Failure(exit_status::failed, "interrupted by " + signal_name(ready.signal) +
-                                               " while waiting for the program (pid " + std::to_string(pid) +
-                                               ") to be ready; it was stopped");
-    case Readiness::Outcome::timeout: break;
-    }
-    stop_program(program, s.pid_file);
-    std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
-                       format_duration(std::chrono::duration<double>(s.timeout).count());
-    if (!ready.status.empty()) what += " (its last status: \"" + ready.status + "\")";
-    if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
-    throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
+    return s;
 }
 
 Command add_start(CLI::App& app) {

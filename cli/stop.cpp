@@ -54,8 +54,10 @@ StopResult run_schedule(const std::filesystem::path& pid_file, const Process& da
         if (first) {
             first = false;
             send(pid_file, item.signal, ec);
-            // A daemon on its way out may have removed its file already: the pin still reaches it.
-            if (ec == errc::stale_pid_file || ec == errc::not_running) ec = daemon.signal(item.signal);
+            // A daemon on its way out may have removed its file already: the
+            // pin still reaches it. (Windows: KILL is no library signal.)
+            if (ec == errc::stale_pid_file || ec == errc::not_running || ec == errc::invalid_signal)
+                ec = daemon.signal(item.signal);
         } else {
             ec = daemon.signal(item.signal);
         }

@@ -11,11 +11,13 @@
 // The order of the steps in the daemon (chdir, PID file, streams, report) is
 // the POSIX order; docs/how-it-works.md explains it.
 
+#include "exec.hpp"
 #include "handoff.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
+#include "supervise.hpp"
 #include "sys.hpp"
 #include "win.hpp"
 
@@ -27,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -192,7 +195,10 @@ private:
     std::thread thread_;
 };
 
-Role run_original(const Resolved& r, const Options& options, const std::string& payload) {
+// Returns the daemon's PID once it reported success. `program`: the program
+// a supervisor starts (daemonize-and-exec), for the message of its failure.
+process_id run_original(const Resolved& r, const Options& options, const std::string& payload,
+                        const std::filesystem::path* program) {
     SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
     HANDLE raw[4] = {};
     if (!::CreatePipe(&raw[0], &raw[1], &inheritable, 0) || !::CreatePipe(&raw[2], &raw[3], &inheritable, 0)) {
@@ -269,9 +275,14 @@ Role run_original(const Resolved& r, const Options& options, const std::string& 
                                Step::wait, {}, std::make_error_code(std::errc::broken_pipe));
         }
         if (rep.magic != Report{}.magic) continue;
-        if (rep.kind == Report::success) return Role::original;
+        if (rep.kind == Report::success) return daemon;
         if (rep.kind == Report::failure) {
             ::WaitForSingleObject(process.get(), 5000);
+            if (program != nullptr && static_cast<Step>(rep.step) == Step::exec) {
+                const auto code = report_code(rep);
+                throw StartupError("cannot start program: execute '" + program->string() + "': " + describe(code),
+                                   Step::exec, *program, code);
+            }
             throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
         }
     }
@@ -291,7 +302,11 @@ Role run_original(const Resolved& r, const Options& options, const std::string& 
     std::_Exit(exit_startup_failed);
 }
 
-Role run_daemon(std::string& payload) {
+// The daemonize-and-exec daemon's last step before it reports: starting the
+// program. Returns 0 or the Win32 error, reported as Step::exec.
+using LastStep = std::function<std::uint32_t(const Resolved&, const std::string& payload)>;
+
+Role run_daemon(std::string& payload, const LastStep& last_step = {}) {
     Switch& sw = the_switch();
     HANDLE report = sw.report;
     sw.present = false; // handed off: a later daemonize() in this process starts afresh
@@ -330,6 +345,12 @@ Role run_daemon(std::string& payload) {
     }
     remember_streams(r);
 
+    if (last_step) {
+        auto e = static_cast<DWORD>(sys::injected(Step::exec));
+        if (e == 0) e = last_step(r, payload);
+        if (e != 0) fail_daemon(report, Step::exec, e);
+    }
+
     if (int e = sys::injected(Step::report)) fail_daemon(report, Step::report, static_cast<DWORD>(e));
     Report ok;
     ok.kind = Report::success;
@@ -355,7 +376,30 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
         return Role::daemon; // the caller's own arguments stay where they are
     }
     std::fflush(nullptr);
-    return run_original(r, options, payload);
+    run_original(r, options, payload, nullptr);
+    return Role::original;
+}
+
+// Windows has no exec(): the daemon stays, as the program's supervisor (see
+// supervise.hpp). It is this very executable, re-launched with the same
+// command line, which reaches this function again as the daemon.
+process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec) {
+    if (is_relaunched()) {
+        Supervisor supervisor;
+        std::string payload;
+        run_daemon(payload, [&](const Resolved& r, const std::string& bytes) { return supervisor.launch(r, bytes); });
+        supervisor.run();
+    }
+    if (exec.program.empty() || exec.argv.empty()) throw OptionError("cannot start program: no program given");
+    if (exec.credentials) throw OptionError("cannot start program: switching user or group is not supported on Windows");
+    Options relaunch = options;
+    relaunch.strip_cmd_args = false; // the daemon must parse the same command line
+    relaunch.explicit_rescript.clear();
+    relaunch.detach = Detach::always;
+    const Resolved r = resolve(pid_file, relaunch);
+    const auto program = std::filesystem::absolute(exec.program);
+    std::fflush(nullptr);
+    return run_original(r, relaunch, encode_program(program, exec), &program);
 }
 
 } // namespace daemoniker::detail

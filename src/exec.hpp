@@ -71,7 +71,11 @@ enum class DropCall : std::int32_t { chown_pid_file = 1, setgroups, setgid, setu
 /// exit-time removal of the PID file does not survive the exec: once the
 /// program ends, the file stays behind, stale.
 ///
-/// Platform notes: POSIX. (Windows: to be provided with the command's port.)
+/// Platform notes: on Windows there is no exec: the daemon is this
+/// executable re-launched with the same command line (so it must reach this
+/// call again with the same arguments), and it stays as the program's
+/// supervisor, holding the PID file and the signal channel; the PID returned
+/// is the supervisor's. See supervise.hpp. `credentials` are refused there.
 DAEMONIKER_API process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec);
 
 } // namespace daemoniker::detail

@@ -269,10 +269,19 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
         ec = make_error_code(errc::stale_pid_file);
         return;
     }
+    detail::win::send_to_channel(static_cast<std::uint64_t>(*pid), created, signal_number, ec);
+}
+
+} // namespace daemoniker
+
+namespace daemoniker::detail::win {
+
+void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec) noexcept {
+    ec.clear();
     // The pipe's name carries the creation time from the PID file: a process
     // that merely reused the PID serves no such pipe.
-    const std::wstring name = detail::win::signal_pipe_name(static_cast<std::uint64_t>(*pid), created);
-    detail::win::Handle pipe;
+    const std::wstring name = signal_pipe_name(pid, created);
+    Handle pipe;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     int not_found = 0;
     while (!pipe.valid()) {
@@ -304,10 +313,10 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
     char ack = 0;
     // Write the number and read the acknowledgement in one call.
     if (!::TransactNamedPipe(pipe.get(), &number, sizeof number, &ack, 1, &n, nullptr) || n != 1) {
-        ec = detail::win::last_error();
+        ec = last_error();
         return;
     }
     if (ack != 1) ec = make_error_code(errc::invalid_signal);
 }
 
-} // namespace daemoniker
+} // namespace daemoniker::detail::win

@@ -68,4 +68,9 @@ std::uint64_t creation_time(HANDLE process) noexcept;
 /// it includes the creation time (PIDs are reused quickly on Windows).
 std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);
 
+/// send() past the PID file: delivers `signal_number` over the channel of the
+/// process instance (pid, creation time) and waits for its acknowledgement.
+/// errc::no_signal_channel when that process serves none (no SignalHandler).
+void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec) noexcept;
+
 } // namespace daemoniker::detail::win

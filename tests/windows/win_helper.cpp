@@ -6,6 +6,12 @@
 //   helper daemonize  PIDFILE REPORT [key=value...]
 //   helper daemonizer PIDFILE REPORT [key=value...]
 //
+// Programs for `daemoniker start` (no daemonization of their own):
+//   helper serve - LOG [key=value...]   a SignalHandler in the foreground;
+//                                       logs its cwd, arguments and env=NAME
+//   helper sleep - LOG                  no channel: sleeps for a minute
+//   helper exit - CODE                  exits at once with CODE
+//
 // keys: chdir stdout stderr stdin timeout_ms strip=1 log=FILE
 //       int|term|abrt|hup=default|ignore|record (SignalHandler actions)
 //       setup_marker=FILE parent=ok|throw (daemonizer mode)
@@ -18,6 +24,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -147,6 +154,31 @@ int main(int argc, char** argv) {
         if (eq != std::string::npos) kv[s.substr(0, eq)] = s.substr(eq + 1);
     }
     const std::string mode = argv[1];
+    if (mode == "serve") {
+        kv["log"] = argv[3];
+        wchar_t cwd[MAX_PATH];
+        ::GetCurrentDirectoryW(MAX_PATH, cwd);
+        log_line("pid=" + std::to_string(::GetCurrentProcessId()));
+        log_line("cwd=" + utf8(std::filesystem::path(cwd)));
+        std::string args;
+        for (int i = 4; i < argc; ++i) args += std::string(i > 4 ? "|" : "") + argv[i];
+        log_line("args=" + args);
+        if (kv.count("env")) {
+            const char* v = std::getenv(get("env").c_str());
+            log_line("env " + get("env") + "=" + (v != nullptr ? v : "(unset)"));
+        }
+        std::printf("program stdout line\n");
+        std::fflush(stdout);
+        return serve("not-a-pid-file");
+    }
+    if (mode == "sleep") {
+        kv["log"] = argv[3];
+        log_line("pid=" + std::to_string(::GetCurrentProcessId()));
+        log_line("sleeping");
+        ::Sleep(60000);
+        return 0;
+    }
+    if (mode == "exit") return std::atoi(argv[3]);
     if (mode == "daemonize") return mode_daemonize(argv[2], argv[3]);
     if (mode == "daemonizer") return mode_daemonizer(argv[2], argv[3]);
     return 64;

@@ -40,8 +40,15 @@ std::filesystem::path helper_path() {
     return std::filesystem::path(self).parent_path() / DAEMONIKER_WIN_HELPER;
 }
 
+std::filesystem::path cli_path() { return helper_path().parent_path() / "daemoniker.exe"; }
+
 Result run_helper(const std::vector<std::string>& args, const std::vector<std::string>& env,
                   std::chrono::milliseconds timeout) {
+    return run_program(helper_path(), args, env, timeout);
+}
+
+Result run_program(const std::filesystem::path& exe, const std::vector<std::string>& args,
+                   const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
     wchar_t tmp[MAX_PATH];
     ::GetTempPathW(MAX_PATH, tmp);
     static int counter = 0;
@@ -54,7 +61,7 @@ Result run_helper(const std::vector<std::string>& args, const std::vector<std::s
                                &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     HANDLE err = ::CreateFileW(err_path.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-    std::wstring cmd = quote(helper_path().wstring());
+    std::wstring cmd = quote(exe.wstring());
     for (const auto& a : args) cmd += L" " + quote(widen(a));
     // The current environment (without earlier injections) plus `env`.
     std::wstring block;
@@ -84,7 +91,7 @@ Result run_helper(const std::vector<std::string>& args, const std::vector<std::s
     if (::WaitForSingleObject(pi.hProcess, static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
         ::TerminateProcess(pi.hProcess, 99);
         ::WaitForSingleObject(pi.hProcess, 5000);
-        ADD_FAILURE() << "helper timed out and was terminated";
+        ADD_FAILURE() << utf8(exe.filename()) << " timed out and was terminated";
     }
     ::GetExitCodeProcess(pi.hProcess, &r.exit_code);
     ::CloseHandle(pi.hProcess);

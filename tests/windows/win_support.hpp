@@ -35,6 +35,14 @@ struct Result {
 /// The helper next to the test executable.
 std::filesystem::path helper_path();
 
+/// The daemoniker command, copied next to the test executable by the build.
+std::filesystem::path cli_path();
+
+/// Runs `exe` with arguments and extra environment entries ("K=V"), stdout
+/// and stderr captured through files; terminated at `timeout`.
+Result run_program(const std::filesystem::path& exe, const std::vector<std::string>& args,
+                   const std::vector<std::string>& env = {}, std::chrono::milliseconds timeout = 30s);
+
 /// Runs the helper with arguments and extra environment entries ("K=V"),
 /// stdout and stderr captured through files; terminated at `timeout`.
 Result run_helper(const std::vector<std::string>& args, const std::vector<std::string>& env = {},

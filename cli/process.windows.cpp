@@ -1,0 +1,127 @@
+// Processes on Windows: a process handle pins the process (its PID is not
+// reused while the handle is open), WaitForSingleObject tells its exit, and
+// the creation time from GetProcessTimes names its signal channel.
+
+#include "process.hpp"
+#include "signal_names.hpp"
+
+#include "win.hpp" // the library's internal Win32 helpers and send_to_channel()
+
+#include <algorithm>
+
+namespace daemoniker::cli {
+namespace {
+
+namespace win = daemoniker::detail::win;
+
+DWORD remaining_ms(clock::time_point deadline) {
+    const auto now = clock::now();
+    if (deadline <= now) return 0;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+    return static_cast<DWORD>(std::min<long long>(ms, INFINITE - 1));
+}
+
+std::uint64_t to_ticks(const FILETIME& t) {
+    return (static_cast<std::uint64_t>(t.dwHighDateTime) << 32) | t.dwLowDateTime;
+}
+
+} // namespace
+
+Process Process::pin(process_id pid, std::error_code& ec) {
+    ec.clear();
+    Process p;
+    if (pid <= 0) {
+        ec = std::make_error_code(std::errc::no_such_process);
+        return p;
+    }
+    HANDLE h = ::OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+                             static_cast<DWORD>(pid));
+    if (h == nullptr) {
+        const DWORD e = ::GetLastError();
+        ec = e == ERROR_INVALID_PARAMETER ? std::make_error_code(std::errc::no_such_process)
+                                          : std::error_code(static_cast<int>(e), std::system_category());
+        return p;
+    }
+    // A handle to an exited process opens as long as someone holds one.
+    if (::WaitForSingleObject(h, 0) == WAIT_OBJECT_0) {
+        ::CloseHandle(h);
+        ec = std::make_error_code(std::errc::no_such_process);
+        return p;
+    }
+    p.pid_ = pid;
+    p.handle_ = h;
+    return p;
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, no_handle)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+    if (this != &other) {
+        if (handle_ != no_handle) ::CloseHandle(handle_);
+        pid_ = std::exchange(other.pid_, 0);
+        handle_ = std::exchange(other.handle_, no_handle);
+    }
+    return *this;
+}
+
+Process::~Process() {
+    if (handle_ != no_handle) ::CloseHandle(handle_);
+}
+
+bool Process::wait_exit(clock::time_point deadline) const {
+    if (handle_ == no_handle) return true;
+    return ::WaitForSingleObject(handle_, remaining_ms(deadline)) == WAIT_OBJECT_0;
+}
+
+std::error_code Process::signal(int signal) const {
+    if (handle_ == no_handle || exited()) return std::make_error_code(std::errc::no_such_process);
+    if (signal == kill_signal) {
+        // 137, as a shell reports a process killed by SIGKILL.
+        if (::TerminateProcess(handle_, 137) || exited()) return {};
+        return win::last_error();
+    }
+    std::error_code ec;
+    win::send_to_channel(static_cast<std::uint64_t>(pid_), win::creation_time(handle_), signal, ec);
+    if (ec && exited()) return std::make_error_code(std::errc::no_such_process);
+    return ec;
+}
+
+std::optional<bool> is_alive(process_id pid) {
+    if (pid <= 0) return false;
+    win::Handle h(::OpenProcess(SYNCHRONIZE, FALSE, static_cast<DWORD>(pid)));
+    if (!h.valid()) {
+        const DWORD e = ::GetLastError();
+        if (e == ERROR_INVALID_PARAMETER) return false;
+        if (e == ERROR_ACCESS_DENIED) return true; // exists, someone else's
+        return std::nullopt;
+    }
+    return ::WaitForSingleObject(h.get(), 0) == WAIT_TIMEOUT;
+}
+
+std::optional<std::chrono::duration<double>> process_age(process_id pid) {
+    win::Handle h(::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, static_cast<DWORD>(pid)));
+    if (!h.valid()) return std::nullopt;
+    FILETIME created{}, exited{}, kernel{}, user{}, now{};
+    if (!::GetProcessTimes(h.get(), &created, &exited, &kernel, &user)) return std::nullopt;
+    ::GetSystemTimeAsFileTime(&now);
+    const auto a = to_ticks(created);
+    const auto b = to_ticks(now);
+    return std::chrono::duration<double>(b > a ? static_cast<double>(b - a) / 1e7 : 0.0);
+}
+
+std::optional<std::chrono::duration<double>> file_age(const std::filesystem::path& path) {
+    WIN32_FILE_ATTRIBUTE_DATA data{};
+    FILETIME now{};
+    if (!::GetFileAttributesExW(path.c_str(), GetFileExInfoStandard, &data)) return std::nullopt;
+    ::GetSystemTimeAsFileTime(&now);
+    const auto written = to_ticks(data.ftLastWriteTime);
+    const auto current = to_ticks(now);
+    return std::chrono::duration<double>((static_cast<double>(current) - static_cast<double>(written)) / 1e7);
+}
+
+bool become_subreaper() noexcept { return false; } // no such thing: the start keeps a handle instead
+
+std::optional<std::string> reap_child(process_id) { return std::nullopt; }
+
+} // namespace daemoniker::cli

@@ -1,0 +1,62 @@
+#pragma once
+// The Windows half of daemonize-and-exec (src/exec.hpp). Windows has no
+// exec(): the daemon cannot become the program. It stays as a small
+// supervisor instead, which owns the PID file and the signal channel and
+// runs the program as its child:
+//
+//   daemoniker start ─ re-launch ─> supervisor (PID file, channel) ─> program
+//                                        │ job object: the program and its
+//                                        │ children end with the supervisor
+//
+// A signal that reaches the supervisor is passed on, in this order of
+// preference:
+//   1. over the program's own daemoniker channel, when the program runs a
+//      SignalHandler (all six signals, with the program's cleanup);
+//   2. SIGINT and SIGTERM: Ctrl-Break to the program's process group in its
+//      own hidden console (Ctrl-C cannot be addressed to one group);
+//   3. when neither can be delivered: SIGINT, SIGTERM and SIGABRT terminate
+//      the program (TerminateProcess, exit code 128 + the signal number, or 3
+//      for SIGABRT as abort() gives), since a program that cannot be asked
+//      has no cleanup to run; SIGHUP, SIGUSR1 and SIGUSR2 are dropped with a
+//      line on the supervisor's stderr.
+// The supervisor exits with the program's exit code and removes the PID file.
+
+#include "options.hpp"
+
+#include <daemoniker/errors.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace daemoniker::detail {
+
+struct ExecSpec;
+
+/// What the original process sends the supervisor: the program (absolute),
+/// its argv and environment.
+std::string encode_program(const std::filesystem::path& program, const ExecSpec& exec);
+
+class Supervisor {
+public:
+    Supervisor();
+    ~Supervisor();
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    /// Decodes the program from `payload` and starts it: suspended, placed in
+    /// a kill-on-close job, then resumed. Returns 0, or the Win32 error of the
+    /// call that failed (the program is not left running).
+    std::uint32_t launch(const Resolved& r, std::string_view payload) noexcept;
+
+    /// Serves signals until the program exits, then exits with its exit code.
+    [[noreturn]] void run();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace daemoniker::detail

@@ -1,0 +1,222 @@
+// The daemoniker command on Windows, end to end under Wine: daemoniker.exe
+// starts the helper's program modes under its supervisor, and status, send,
+// stop and restart reach them through the PID file.
+
+#include "win_support.hpp"
+
+#include <daemoniker/pid_file.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+namespace wintest {
+namespace {
+
+class WinCliTest : public WinProcessTest {
+protected:
+    // Runs daemoniker.exe; a start's process is remembered, so that a
+    // supervisor it leaves behind fails the test (and is ended).
+    Result cli(const std::vector<std::string>& args) {
+        Result r = run_program(cli_path(), args, {}, 60s);
+        if (r.pid != 0) launched_.insert(r.pid);
+        return r;
+    }
+
+    // The supervisor in the PID file, recorded so that teardown ends it (and
+    // with it, through its job, the program) if the test fails half-way.
+    DWORD supervisor(const std::string& pid_file = "d.pid") {
+        std::error_code ec;
+        const auto info = daemoniker::inspect_pid_file(path(pid_file), ec);
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_EQ(info.state, daemoniker::PidFileState::running);
+        const auto pid = static_cast<DWORD>(info.pid);
+        if (pid != 0) record(pid);
+        return pid;
+    }
+
+    std::vector<std::string> start_args(const std::string& mode, std::vector<std::string> program_args = {}) {
+        std::vector<std::string> args{"start", "--pid-file", p("d.pid"), "--stdout", p("out.txt"), "--stderr",
+                                      p("err.txt"), "--", utf8(helper_path()), mode, "-", p("log.txt")};
+        args.insert(args.end(), program_args.begin(), program_args.end());
+        return args;
+    }
+
+    DWORD program_pid() {
+        EXPECT_TRUE(wait_for_file(path("log.txt"), "pid="));
+        const auto log = slurp(path("log.txt"));
+        const auto at = log.find("pid=");
+        return at == std::string::npos ? 0 : static_cast<DWORD>(std::stoul(log.substr(at + 4)));
+    }
+};
+
+TEST_F(WinCliTest, StartStatusSendStopWithTheProgramsOwnChannel) {
+    const auto work = path("work dir");
+    std::filesystem::create_directories(work);
+    auto args = start_args("serve", {"env=GREETING", "int=record", "an argument with spaces"});
+    args.insert(args.begin() + 1, {"--chdir", utf8(work), "--env", "GREETING=hello world"});
+    const Result started = cli(args);
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    EXPECT_EQ(started.err, "");
+    const DWORD sup = supervisor();
+    ASSERT_NE(sup, 0u);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
+    const DWORD program = program_pid();
+    EXPECT_NE(program, sup) << "the PID file names the supervisor, not the program";
+    const auto log = slurp(path("log.txt"));
+    EXPECT_NE(log.find("cwd=" + utf8(work)), std::string::npos) << log;
+    EXPECT_NE(log.find("args=env=GREETING|int=record|an argument with spaces"), std::string::npos) << log;
+    EXPECT_NE(log.find("env GREETING=hello world"), std::string::npos) << log;
+
+    const Result status = cli({"status", p("d.pid")});
+    EXPECT_EQ(status.exit_code, 0u) << status.err;
+    EXPECT_NE(status.out.find("running (pid " + std::to_string(sup)), std::string::npos) << status.out;
+
+    // SIGINT reaches the program's own handler, through the supervisor.
+    const Result sent = cli({"send", p("d.pid"), "INT"});
+    EXPECT_EQ(sent.exit_code, 0u) << sent.err;
+    EXPECT_TRUE(wait_for_file(path("log.txt"), "handled int 2"));
+    EXPECT_TRUE(alive(program));
+
+    // SIGTERM: the program's default action, its cleanup, its exit.
+    const Result stopped = cli({"stop", p("d.pid")});
+    EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
+    EXPECT_NE(slurp(path("log.txt")).find("caught received SIGTERM 15"), std::string::npos);
+    EXPECT_TRUE(wait_exit(program, 5s));
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    EXPECT_NE(slurp(path("out.txt")).find("program stdout line"), std::string::npos);
+    EXPECT_NE(slurp(path("out.txt")).find("daemon stopping"), std::string::npos);
+
+    const Result after = cli({"status", p("d.pid")});
+    EXPECT_EQ(after.exit_code, 3u) << after.out << after.err;
+}
+
+TEST_F(WinCliTest, StopTerminatesAProgramThatCannotBeAsked) {
+    const Result started = cli(start_args("sleep"));
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    const DWORD sup = supervisor();
+    const DWORD program = program_pid();
+    ASSERT_TRUE(alive(program));
+
+    // SIGHUP has nowhere to go: dropped, said so, and the program lives on.
+    const Result hup = cli({"send", p("d.pid"), "HUP"});
+    EXPECT_EQ(hup.exit_code, 0u) << hup.err;
+    EXPECT_TRUE(wait_for_file(path("err.txt"), "SIGHUP dropped"));
+    EXPECT_TRUE(alive(program));
+
+    const Result stopped = cli({"stop", p("d.pid")});
+    EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
+    EXPECT_TRUE(wait_exit(program, 5s));
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    // Under Wine no console event can be delivered, so this is the fallback.
+    EXPECT_NE(slurp(path("err.txt")).find("SIGTERM: the program"), std::string::npos) << slurp(path("err.txt"));
+}
+
+TEST_F(WinCliTest, RetryScheduleEscalatesToKillAndTheJobTakesTheProgram) {
+    const Result started = cli(start_args("serve", {"term=ignore"}));
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    const DWORD sup = supervisor();
+    ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
+    const DWORD program = program_pid();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const Result stopped = cli({"stop", p("d.pid"), "--retry", "TERM/1/KILL/5"});
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
+    EXPECT_GE(took, 1s) << "KILL came before the scheduled second";
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_TRUE(wait_exit(program, 5s)) << "the program outlived its supervisor";
+    // The supervisor died holding its file: stop removed the stale file.
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
+TEST_F(WinCliTest, SecondStartIsRefusedAndAStaleFileIsTakenOver) {
+    ASSERT_EQ(cli(start_args("sleep")).exit_code, 0u);
+    const DWORD first = supervisor();
+    const DWORD program = program_pid();
+
+    const Result again = cli(start_args("sleep"));
+    EXPECT_EQ(again.exit_code, 2u);
+    EXPECT_NE(again.err.find("already running (pid " + std::to_string(first) + ")"), std::string::npos) << again.err;
+
+    // The supervisor dies without cleanup: the program goes with it.
+    HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, first);
+    ASSERT_NE(h, nullptr);
+    ::TerminateProcess(h, 9);
+    ::WaitForSingleObject(h, 5000);
+    ::CloseHandle(h);
+    EXPECT_TRUE(wait_exit(program, 5s));
+    ASSERT_TRUE(std::filesystem::exists(path("d.pid")));
+
+    const Result stale = cli({"status", p("d.pid")});
+    EXPECT_EQ(stale.exit_code, 1u) << stale.out << stale.err;
+    const Result send = cli({"send", p("d.pid"), "TERM"});
+    EXPECT_EQ(send.exit_code, 1u) << send.err;
+    EXPECT_NE(send.err.find("not running"), std::string::npos) << send.err;
+
+    std::filesystem::remove(path("log.txt"));
+    const Result taken = cli(start_args("sleep"));
+    EXPECT_EQ(taken.exit_code, 0u) << taken.err;
+    const DWORD second = supervisor();
+    EXPECT_NE(second, first);
+    EXPECT_EQ(cli({"stop", p("d.pid")}).exit_code, 0u);
+    EXPECT_TRUE(wait_exit(second, 5s));
+}
+
+TEST_F(WinCliTest, RestartReplacesTheDaemon) {
+    ASSERT_EQ(cli(start_args("serve")).exit_code, 0u);
+    const DWORD first = supervisor();
+    ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
+    auto args = start_args("serve");
+    args[0] = "restart";
+    const Result restarted = cli(args);
+    EXPECT_EQ(restarted.exit_code, 0u) << restarted.err;
+    EXPECT_TRUE(wait_exit(first, 5s));
+    const DWORD second = supervisor();
+    EXPECT_NE(second, first);
+    EXPECT_EQ(cli({"stop", p("d.pid")}).exit_code, 0u);
+    EXPECT_TRUE(wait_exit(second, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
+TEST_F(WinCliTest, FailuresAreOneLineAndLeaveNothing) {
+    const Result missing = cli({"start", "--pid-file", p("d.pid"), "--", "no-such-program-here"});
+    EXPECT_EQ(missing.exit_code, 1u);
+    EXPECT_EQ(missing.err, "daemoniker: start: cannot start program: 'no-such-program-here' was not found on PATH\n");
+
+    const Result no_dir = cli({"start", "--pid-file", p("missing\\d.pid"), "--", utf8(helper_path()), "sleep", "-", "x"});
+    EXPECT_EQ(no_dir.exit_code, 1u);
+    EXPECT_NE(no_dir.err.find("open PID file '" + p("missing\\d.pid") + "'"), std::string::npos) << no_dir.err;
+
+    // A file that exists but is no program: CreateProcess fails in the
+    // daemon, which reports the exec step and removes its PID file.
+    std::ofstream(path("not-a-program.exe")) << "plain text\n";
+    const Result bad = cli({"start", "--pid-file", p("d.pid"), "--", p("not-a-program.exe")});
+    EXPECT_EQ(bad.exit_code, 1u);
+    EXPECT_NE(bad.err.find("cannot start program: execute '" + p("not-a-program.exe") + "'"), std::string::npos)
+        << bad.err;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+
+    for (const auto& flag : {std::vector<std::string>{"--wait-ready"}, {"--user", "nobody"}, {"--umask", "022"},
+                             {"--keep-fd", "5"}}) {
+        std::vector<std::string> args{"start", "--pid-file", p("d.pid")};
+        args.insert(args.end(), flag.begin(), flag.end());
+        args.insert(args.end(), {"--", utf8(helper_path()), "sleep", "-", "x"});
+        const Result r = cli(args);
+        EXPECT_EQ(r.exit_code, 64u) << flag[0];
+        EXPECT_NE(r.err.find(flag[0] + ": "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("Windows"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(cli({"status", p("d.pid")}).exit_code, 3u);
+    EXPECT_EQ(cli({"stop", p("d.pid")}).exit_code, 1u);
+    EXPECT_EQ(cli({"send", p("d.pid"), "TERM"}).exit_code, 1u);
+    EXPECT_EQ(cli({"send", p("d.pid"), "RTMIN"}).exit_code, 64u);
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
+} // namespace
+} // namespace wintest
