@@ -40,10 +40,16 @@ struct Supervisor::State {
     }
 
     // Ctrl-Break to the program's process group, through its console.
+    // (Attaching may point this process's standard handles at the console:
+    // they are put back, the supervisor's stderr is its log.)
     [[nodiscard]] bool console_break() const {
+        const DWORD ids[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE};
+        HANDLE saved[3];
+        for (int i = 0; i < 3; ++i) saved[i] = ::GetStdHandle(ids[i]);
         if (!::AttachConsole(pid)) return false;
         const bool sent = ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pid) != 0;
         ::FreeConsole();
+        for (int i = 0; i < 3; ++i) ::SetStdHandle(ids[i], saved[i]);
         return sent;
     }
 
