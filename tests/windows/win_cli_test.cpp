@@ -20,7 +20,7 @@ protected:
     // supervisor it leaves behind fails the test (and is ended).
     Result cli(const std::vector<std::string>& args) {
         Result r = run_program(cli_path(), args, {}, 60s);
-        if (r.pid != 0) launched_.insert(r.pid);
+        launched(r);
         return r;
     }
 

@@ -77,7 +77,7 @@ TEST_F(WinDaemonize, SecondStartIsRefused) {
     const DWORD pid = static_cast<DWORD>(std::stoul(rep["pid"]));
     record(pid);
     auto second = run_helper({"daemonize", p("d.pid"), p("report2")});
-    launched_.insert(second.pid);
+    launched(second);
     EXPECT_EQ(second.exit_code, 1u);
     EXPECT_EQ(second.err, "daemoniker: already running (pid " + std::to_string(pid) + "): PID file '" + p("d.pid") +
                               "' is locked\n");
@@ -102,7 +102,7 @@ TEST_F(WinDaemonize, StaleFileAfterTerminateProcessIsTakenOver) {
     EXPECT_EQ(ec, daemoniker::errc::stale_pid_file);
 
     auto r2 = run_helper({"daemonize", p("d.pid"), p("report2")});
-    launched_.insert(r2.pid);
+    launched(r2);
     ASSERT_EQ(r2.exit_code, 0u) << r2.err;
     auto rep2 = read_report(path("report2"));
     ASSERT_FALSE(rep2.empty());

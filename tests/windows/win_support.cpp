@@ -94,7 +94,7 @@ Result run_program(const std::filesystem::path& exe, const std::vector<std::stri
         ADD_FAILURE() << utf8(exe.filename()) << " timed out and was terminated";
     }
     ::GetExitCodeProcess(pi.hProcess, &r.exit_code);
-    ::CloseHandle(pi.hProcess);
+    r.process = std::shared_ptr<void>(pi.hProcess, [](void* h) { ::CloseHandle(h); });
     ::CloseHandle(pi.hThread);
     r.out = slurp(out_path);
     r.err = slurp(err_path);
@@ -184,16 +184,46 @@ bool wait_exit(DWORD pid, std::chrono::milliseconds timeout) {
     return done;
 }
 
-std::set<DWORD> live_children_of(DWORD parent) {
+namespace {
+
+std::uint64_t created_at(HANDLE process) {
+    FILETIME created{}, exited{}, kernel{}, user{};
+    if (!::GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
+    return (static_cast<std::uint64_t>(created.dwHighDateTime) << 32) | created.dwLowDateTime;
+}
+
+void terminate(HANDLE h) {
+    ::TerminateProcess(h, 1);
+    ::WaitForSingleObject(h, 5000);
+}
+
+} // namespace
+
+std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before) {
     std::set<DWORD> kids;
     HANDLE snap = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE) return kids;
     PROCESSENTRY32W e{};
     e.dwSize = sizeof e;
-    for (BOOL more = ::Process32FirstW(snap, &e); more; more = ::Process32NextW(snap, &e))
-        if (e.th32ParentProcessID == parent && alive(e.th32ProcessID)) kids.insert(e.th32ProcessID);
+    for (BOOL more = ::Process32FirstW(snap, &e); more; more = ::Process32NextW(snap, &e)) {
+        if (e.th32ParentProcessID != parent || !alive(e.th32ProcessID)) continue;
+        if (not_before != 0) {
+            HANDLE h = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, e.th32ProcessID);
+            if (h == nullptr) continue;
+            const auto created = created_at(h);
+            ::CloseHandle(h);
+            if (created < not_before) continue;
+        }
+        kids.insert(e.th32ProcessID);
+    }
     ::CloseHandle(snap);
     return kids;
+}
+
+void WinProcessTest::record(DWORD pid) {
+    HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (h == nullptr) return; // gone already: nothing to end
+    recorded_[pid] = std::shared_ptr<void>(h, [](void* p) { ::CloseHandle(p); });
 }
 
 void WinProcessTest::SetUp() {
@@ -212,30 +242,29 @@ Result WinProcessTest::helper(const std::string& mode, std::vector<std::string> 
     std::vector<std::string> args{mode, p("d.pid"), p("report")};
     args.insert(args.end(), kv.begin(), kv.end());
     Result r = run_helper(args, env);
-    if (r.pid != 0) launched_.insert(r.pid);
+    launched(r);
     return r;
 }
 
 void WinProcessTest::TearDown() {
-    for (DWORD pid : recorded_) {
-        if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid)) {
-            ::TerminateProcess(h, 1);
-            ::WaitForSingleObject(h, 5000);
-            ::CloseHandle(h);
-        }
-    }
-    // Daemons of failed starts end on their own: give them a moment.
-    for (DWORD parent : launched_) {
-        for (DWORD kid : live_children_of(parent)) {
+    for (const auto& [pid, handle] : recorded_) terminate(handle.get());
+    // Daemons of failed starts end on their own: give them a moment. The
+    // launched processes' handles are still open, so their PIDs name them
+    // alone; children older than their parent belong to an earlier owner of
+    // the PID.
+    for (const auto& [parent, handle] : launched_) {
+        const auto born = handle ? created_at(handle.get()) : 0;
+        for (DWORD kid : live_children_of(parent, born)) {
             if (wait_exit(kid, 5s)) continue;
             ADD_FAILURE() << "process " << kid << " was left running by the test";
             if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, kid)) {
-                ::TerminateProcess(h, 1);
-                ::WaitForSingleObject(h, 5000);
+                terminate(h);
                 ::CloseHandle(h);
             }
         }
     }
+    recorded_.clear();
+    launched_.clear();
     // Handles of a terminated process close a moment later under Wine.
     for (int i = 0; i < 100; ++i) {
         std::error_code ec;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Result {
     DWORD pid = 0;
     std::string out;
     std::string err;
+    /// The process handle, held open: while it is, Windows gives nobody
+    /// else this PID, so the PID stays safe to look up and to end.
+    std::shared_ptr<void> process;
 };
 
 /// The helper next to the test executable.
@@ -61,8 +65,10 @@ bool lock_held(const std::filesystem::path& path);
 bool alive(DWORD pid);
 /// Waits for a process to exit; true if it did within `timeout`.
 bool wait_exit(DWORD pid, std::chrono::milliseconds timeout = 15s);
-/// Processes whose parent is `parent` and that still run.
-std::set<DWORD> live_children_of(DWORD parent);
+/// Processes whose parent is `parent`, created at or after `not_before`
+/// (100 ns units, as GetProcessTimes; older ones are orphans of an earlier
+/// process that had the same PID), and that still run.
+std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before = 0);
 
 class WinProcessTest : public ::testing::Test {
 protected:
@@ -71,11 +77,19 @@ protected:
     std::filesystem::path path(const std::string& name) const { return dir_ / name; }
     std::string p(const std::string& name) const { return utf8(path(name)); }
     Result helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env = {});
-    void record(DWORD pid) { recorded_.insert(pid); }
+    /// A daemon the test started: ended by TearDown if it still runs. Its
+    /// handle is opened now, so TearDown never ends a process that only
+    /// inherited the PID (Wine reuses PIDs at once).
+    void record(DWORD pid);
+    /// A process the test ran: TearDown fails the test if a process it
+    /// started still runs.
+    void launched(const Result& r) {
+        if (r.pid != 0) launched_[r.pid] = r.process;
+    }
 
     std::filesystem::path dir_;
-    std::set<DWORD> recorded_;
-    std::set<DWORD> launched_;
+    std::map<DWORD, std::shared_ptr<void>> recorded_;
+    std::map<DWORD, std::shared_ptr<void>> launched_;
 };
 
 } // namespace wintest
