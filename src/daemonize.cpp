@@ -8,7 +8,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <iostream>
+
+#if defined(__GLIBCXX__) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE < 13 && !_GLIBCXX_INLINE_VERSION
+// libstdc++ before GCC 13 gives every translation unit that includes
+// <iostream> a static std::ios_base::Init, which constructs the eight standard
+// streams and the classic locale when the program starts: ~0.1 ms and 14 page
+// faults in every program that links daemonize(), whether it uses C++ streams
+// or not (docs/benchmarks.md). The streams are only needed when the original
+// process ends, and end_original() makes sure they exist there; so only their
+// declarations, exactly as <iostream> has them.
+#include <ostream>
+namespace std {
+extern ostream cout;
+extern ostream clog;
+} // namespace std
+#define DAEMONIKER_LAZY_STREAMS 1
+#else
+#include <iostream> // no per-translation-unit initializer here
+#endif
 
 namespace daemoniker {
 namespace detail {
@@ -48,10 +65,34 @@ void throw_failure(Step step, const Resolved& r, std::error_code code, std::int6
     throw StartupError(what, step, path, code);
 }
 
+namespace {
+// Flushes std::cout (and std::clog) where they may hold buffered output
+// (after sync_with_stdio(false), or with a buffer of the program's own).
+void flush_cxx_streams(bool with_clog) {
+#ifdef DAEMONIKER_LAZY_STREAMS
+    // Constructing an Init guarantees the streams exist; when the program
+    // already uses them (its own <iostream> constructed an Init at start-up)
+    // this is only a reference count.
+    const std::ios_base::Init streams;
+#endif
+    std::cout.flush();
+    if (with_clog) std::clog.flush();
+}
+} // namespace
+
+void prepare_end_original() noexcept {
+#ifdef DAEMONIKER_LAZY_STREAMS
+    try {
+        // Constructed once, kept: end_original()'s own Init is then only a count.
+        static const std::ios_base::Init streams;
+    } catch (...) { // end_original() tries again
+    }
+#endif
+}
+
 void end_original(int status) noexcept {
     try {
-        std::cout.flush();
-        std::clog.flush();
+        flush_cxx_streams(true);
     } catch (...) { // a failing stream must not keep the process alive
     }
     std::fflush(nullptr);
@@ -60,7 +101,7 @@ void end_original(int status) noexcept {
 
 void fail_original(std::string_view what, int status) noexcept {
     try {
-        std::cout.flush();
+        flush_cxx_streams(false);
     } catch (...) {
     }
     std::fflush(stdout);

@@ -401,7 +401,32 @@ int clear_cloexec(int fd) noexcept {
     fail_child(report_fd, Step::exec, e);
 }
 
-void run_daemon(const Resolved& r, int report_fd, const ExecPlan* exec) noexcept {
+// What the daemon needs beyond Resolved, made before the fork: after it the
+// daemon should only read memory and make system calls. Every library
+// function it calls for the first time costs a lazy symbol binding (the
+// dynamic linker searching the symbol tables of libstdc++ and libc) and page
+// faults on code and tables it would otherwise not touch, in the daemon and
+// again in every daemon started (docs/benchmarks.md).
+struct DaemonPlan {
+    HeldPidFile* pid_file = nullptr; // prepare_for_life(): kept where it is
+    HeldPidFile own_pid_file;        // instead, when that storage is not available
+    std::filesystem::path pid_dir;   // directory_of(r.pid_file)
+    bool stderr_as_stdout = false;   // both on the null device: one open file for the two
+};
+
+void prepare_daemon(const Resolved& r, DaemonPlan& plan) {
+    plan.pid_file = prepare_for_life(r.pid_file);
+    if (plan.pid_file == nullptr) {
+        plan.own_pid_file = HeldPidFile(r.pid_file);
+        plan.pid_file = &plan.own_pid_file;
+    }
+    plan.pid_dir = directory_of(r.pid_file);
+    const auto null = null_device();
+    plan.stderr_as_stdout = r.stdout_path == null && r.stderr_path == null;
+    stage_streams(r);
+}
+
+void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd, const ExecPlan* exec) noexcept {
     // The original may have run with 0-2 closed, so the pipe may sit there:
     // move it up, and fill 0-2 with the null device until the redirection, so
     // the PID file and the redirection files never land on them.
@@ -419,10 +444,10 @@ void run_daemon(const Resolved& r, int report_fd, const ExecPlan* exec) noexcept
     ::umask(static_cast<mode_t>(r.umask));
     if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0) fail_child(report_fd, Step::chdir, errno);
 
-    HeldPidFile file;
     PidFileFailure why;
-    if (!file.acquire(r.pid_file, ::getpid(), why)) fail_child(report_fd, why.step, why.error, why.detail, why.holder);
-    keep_for_life(std::move(file));
+    if (!plan.pid_file->acquire_prepared(plan.pid_dir, ::getpid(), why))
+        fail_child(report_fd, why.step, why.error, why.detail, why.holder);
+    keep_for_life(std::move(*plan.pid_file)); // moves nothing unless it is own_pid_file
 
     // Keep 0-2, the PID file, the report pipe and the shielded descriptors.
     int keep_buf[64];
@@ -443,10 +468,18 @@ void run_daemon(const Resolved& r, int report_fd, const ExecPlan* exec) noexcept
     for (int fd = 0; fd < 3; ++fd) {
         const Step step = stream_step(fd);
         int e = sys::injected(step);
-        if (e == 0) e = redirect_stream(fd, stream_path(r, fd));
+        if (e == 0 && fd == 2 && plan.stderr_as_stdout) {
+            // The null device opened once for both: one open() fewer. They
+            // share the open file description, which for the null device
+            // only shows in the status flags (F_SETFL on one shows on the
+            // other); dup2 leaves FD_CLOEXEC clear, as redirect_stream does.
+            if (sys::retry([] { return ::dup2(1, 2); }) < 0) e = errno;
+        } else if (e == 0) {
+            e = redirect_stream(fd, stream_path(r, fd));
+        }
         if (e != 0) fail_child(report_fd, step, e);
     }
-    remember_streams(r);
+    remember_staged_streams();
     if (exec != nullptr) exec_program(r, *exec, report_fd);
 
     Report ok;
@@ -475,6 +508,8 @@ process_id launch(const Resolved& r, const ExecPlan* exec) {
         errno = e;
         throw_pipe_error();
     }
+    DaemonPlan plan;
+    prepare_daemon(r, plan);
     Pipe pipe = make_pipe();
 
     // Block every signal across fork so no handler of the caller runs in the
@@ -494,6 +529,7 @@ process_id launch(const Resolved& r, const ExecPlan* exec) {
                                    std::error_code(fork_errno, std::system_category()).message(),
                                Step::fork, {}, {fork_errno, std::system_category()});
         }
+        prepare_end_original(); // while the daemon starts, on the other CPU if there is one
         return run_original(r, pipe, child, exec);
     }
 
@@ -513,7 +549,7 @@ process_id launch(const Resolved& r, const ExecPlan* exec) {
 
     // The daemon: in a new session, yet not its leader, so it can never
     // acquire a controlling terminal again.
-    run_daemon(r, pipe.write, exec);
+    run_daemon(r, plan, pipe.write, exec);
     return 0;
 }
 

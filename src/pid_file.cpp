@@ -14,6 +14,8 @@
 
 namespace daemoniker::detail {
 
+HeldPidFile::HeldPidFile(const std::filesystem::path& path) : path_(path) {}
+
 HeldPidFile::HeldPidFile(HeldPidFile&& other) noexcept
     : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, -1)), owner_(other.owner_),
       device_(other.device_), inode_(other.inode_) {}
@@ -45,18 +47,29 @@ void release_at_exit() noexcept {
     if (previous_terminate != nullptr) previous_terminate();
     std::abort();
 }
+
+HeldPidFile* life_storage() noexcept {
+    // Never destroyed: static destructors may run before atexit handlers
+    // registered earlier, and the file must outlive all of them.
+    static HeldPidFile* storage = new (std::nothrow) HeldPidFile;
+    return storage;
+}
 } // namespace
+
+HeldPidFile* prepare_for_life(const std::filesystem::path& path) {
+    HeldPidFile* storage = life_storage();
+    if (storage == nullptr || storage->held()) return nullptr;
+    *storage = HeldPidFile(path);
+    return storage;
+}
 
 void keep_for_life(HeldPidFile&& file) noexcept {
     static bool registered = false;
     if (for_life == nullptr) {
-        // Never destroyed: static destructors may run before atexit handlers
-        // registered earlier, and the file must outlive all of them.
-        static HeldPidFile* storage = new (std::nothrow) HeldPidFile;
-        for_life = storage;
+        for_life = life_storage();
         if (for_life == nullptr) return;
     }
-    *for_life = std::move(file);
+    *for_life = std::move(file); // nothing to move when `file` is the storage (prepare_for_life)
     if (!registered) {
         registered = true;
         std::atexit(release_at_exit);

@@ -23,10 +23,13 @@ struct PidFileFailure {
 };
 
 /// A locked PID file. Everything here is usable between fork and the report:
-/// no exceptions, and allocation only in the path copy made before forking.
+/// no exceptions; acquire() copies the path, acquire_prepared() allocates
+/// nothing (the path was copied by the constructor, before forking).
 class HeldPidFile {
 public:
     HeldPidFile() = default;
+    /// Holds nothing yet; for acquire_prepared().
+    explicit HeldPidFile(const std::filesystem::path& path);
     HeldPidFile(const HeldPidFile&) = delete;
     HeldPidFile& operator=(const HeldPidFile&) = delete;
     HeldPidFile(HeldPidFile&& other) noexcept;
@@ -36,6 +39,13 @@ public:
     /// Creates or takes over `path` for process `pid`, locks it and writes the
     /// PID. On failure fills `failure` and returns false, holding nothing.
     bool acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept;
+
+#ifndef _WIN32
+    /// acquire() of the path given to the constructor, whose directory_of()
+    /// is `dir`: the daemon's way between fork and the report, where it runs
+    /// no std::filesystem code and allocates nothing.
+    bool acquire_prepared(const std::filesystem::path& dir, process_id pid, PidFileFailure& failure) noexcept;
+#endif
 
     /// Removes the file if it is still the one we locked and this is the
     /// owning process, then closes it (which drops the lock).
@@ -61,6 +71,13 @@ private:
 /// an uncaught exception.
 void keep_for_life(HeldPidFile&& file) noexcept;
 
+/// Before forking: the storage keep_for_life() keeps its file in, made a
+/// HeldPidFile for `path` that holds nothing yet, so that the daemon can
+/// acquire_prepared() it and keep it in place, without moving a path (which
+/// runs libstdc++ code) after the fork. nullptr when the storage cannot be
+/// allocated or holds this process's own PID file. Throws std::bad_alloc.
+HeldPidFile* prepare_for_life(const std::filesystem::path& path);
+
 /// The daemon's held PID file, or nullptr.
 HeldPidFile* held_for_life() noexcept;
 
@@ -68,6 +85,11 @@ HeldPidFile* held_for_life() noexcept;
 /// sticky bit, where anyone could replace the file with one naming their own
 /// process. Such a PID file is refused by every entry point.
 bool in_safe_directory(const std::filesystem::path& file) noexcept;
+
+#ifndef _WIN32
+/// The directory a PID file is created in: its parent, or "." for a bare name.
+std::filesystem::path directory_of(const std::filesystem::path& file);
+#endif
 
 /// After a failed or abandoned start: removes `path` if nobody holds its
 /// lock and it names `pid` (so a file that another daemon took over stays).

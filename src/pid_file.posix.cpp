@@ -159,24 +159,43 @@ int link_tmpfile(int fd, const std::filesystem::path& path) noexcept {
 
 } // namespace
 
+std::filesystem::path directory_of(const std::filesystem::path& file) {
+    return file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+}
+
+namespace {
 // A directory anyone may write to is refused unless it has the sticky bit:
 // there any user could swap the PID file for one naming their own process.
-bool in_safe_directory(const std::filesystem::path& file) noexcept {
-    const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+bool safe_directory(const std::filesystem::path& dir) noexcept {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return true; // the open that follows reports the real error
     return (st.st_mode & S_IWOTH) == 0 || (st.st_mode & S_ISVTX) != 0;
 }
+} // namespace
+
+bool in_safe_directory(const std::filesystem::path& file) noexcept { return safe_directory(directory_of(file)); }
 
 bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
+    close(); // acquiring again drops what was held
+    path_ = path;
+    return acquire_prepared(directory_of(path), pid, failure);
+}
+
+// The daemon's way, between fork and the report: path_ and `dir` were made
+// before the fork, so nothing here allocates or runs std::filesystem code.
+// That is not only about allocation: every library function a forked daemon
+// calls for the first time costs a lazy symbol binding (the dynamic linker
+// searching the symbol tables of libstdc++ and libc) and page faults on code
+// and tables the daemon would otherwise never touch (docs/benchmarks.md).
+bool HeldPidFile::acquire_prepared(const std::filesystem::path& dir, process_id pid, PidFileFailure& failure) noexcept {
     auto fail = [&](Step step, int error, errc detail = {}, process_id holder = 0) {
         failure = {step, error, detail, holder};
         return false;
     };
     close(); // acquiring again drops what was held
+    const std::filesystem::path& path = path_;
     if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, e);
-    if (!in_safe_directory(path)) return fail(Step::pid_file_open, 0, errc::unsafe_directory);
-    const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    if (!safe_directory(dir)) return fail(Step::pid_file_open, 0, errc::unsafe_directory);
 
     for (int attempt = 0; attempt < attempts; ++attempt) {
         // O_NONBLOCK: opening a FIFO must not hang; it is refused below anyway.
@@ -223,7 +242,6 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
                 ::close(fd); // a stale file stays stale: its lock is released with the descriptor
                 return fail(Step::pid_file_write, e);
             }
-            path_ = path;
             handle_ = fd;
             owner_ = pid;
             device_ = static_cast<std::uint64_t>(st.st_dev);
@@ -295,7 +313,6 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
         }
         struct stat st {};
         ::fstat(fd, &st);
-        path_ = path;
         handle_ = fd;
         owner_ = pid;
         device_ = static_cast<std::uint64_t>(st.st_dev);

@@ -42,6 +42,11 @@ std::filesystem::path path_of(Step step, const Resolved& r);
 /// StartupError. The message names the step, the path and the reason.
 [[noreturn]] void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder);
 
+/// Called in the original process while it waits for the daemon: readies
+/// what end_original() needs (the C++ standard streams where they are not
+/// constructed at start-up), so that it is not done after the daemon reported.
+void prepare_end_original() noexcept;
+
 /// The error code a report carries: its library condition, else its errno.
 std::error_code report_code(const Report& report);
 

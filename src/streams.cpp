@@ -13,8 +13,21 @@
 namespace daemoniker {
 namespace detail {
 namespace {
+using StreamPaths = std::array<std::filesystem::path, 3>;
 std::mutex remembered_mutex;
-std::array<std::filesystem::path, 3> remembered; // empty until daemonized
+// Two sets, so that the daemon's can be filled before the fork and only
+// switched to after it (stage_streams): the paths are not copied in the
+// daemon, where a copy would run libstdc++ code for the first time.
+std::array<StreamPaths, 2> stream_sets;
+StreamPaths* remembered = &stream_sets[0]; // empty paths until daemonized
+StreamPaths* staged = nullptr;
+
+void fill(StreamPaths& paths, const Resolved& r, bool only_given) {
+    for (int fd = 0; fd < 3; ++fd) {
+        const auto i = static_cast<std::size_t>(fd);
+        paths[i] = only_given && !r.stream_given[i] ? std::filesystem::path() : stream_path(r, fd);
+    }
+}
 } // namespace
 
 Step stream_step(int fd) noexcept {
@@ -27,10 +40,20 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept {
 
 void remember_streams(const Resolved& r, bool only_given) {
     std::lock_guard lock(remembered_mutex);
-    for (int fd = 0; fd < 3; ++fd) {
-        const auto i = static_cast<std::size_t>(fd);
-        remembered[i] = only_given && !r.stream_given[i] ? std::filesystem::path() : stream_path(r, fd);
-    }
+    fill(*remembered, r, only_given);
+}
+
+void stage_streams(const Resolved& r) {
+    std::lock_guard lock(remembered_mutex);
+    StreamPaths* other = remembered == &stream_sets[0] ? &stream_sets[1] : &stream_sets[0];
+    fill(*other, r, false);
+    staged = other;
+}
+
+void remember_staged_streams() noexcept {
+    std::lock_guard lock(remembered_mutex);
+    if (staged != nullptr) remembered = staged;
+    staged = nullptr;
 }
 
 } // namespace detail
@@ -38,12 +61,12 @@ void remember_streams(const Resolved& r, bool only_given) {
 bool reopen_streams() {
     std::lock_guard lock(detail::remembered_mutex);
     bool any = false;
-    for (const auto& p : detail::remembered) any = any || !p.empty();
+    for (const auto& p : *detail::remembered) any = any || !p.empty();
     if (!any) return false;
     std::fflush(stdout); // what is buffered belongs to the old file
     std::fflush(stderr);
     for (int fd = 0; fd < 3; ++fd) {
-        const auto& path = detail::remembered[static_cast<std::size_t>(fd)];
+        const auto& path = (*detail::remembered)[static_cast<std::size_t>(fd)];
         if (path.empty()) continue; // left alone (foreground mode without a path)
         if (const int e = detail::redirect_stream(fd, path)) {
             const std::error_code ec(e, std::system_category());

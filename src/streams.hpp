@@ -24,6 +24,11 @@ int redirect_stream(int fd, const std::filesystem::path& path) noexcept;
 /// Records where the streams went, for reopen_streams(); with `only_given`,
 /// only those that had a *_goto path (the foreground mode).
 void remember_streams(const Resolved& r, bool only_given = false);
+/// remember_streams() in two halves for the double fork: the paths are
+/// copied before forking (not yet visible to reopen_streams()), and the
+/// daemon only switches to them, which copies and allocates nothing.
+void stage_streams(const Resolved& r);
+void remember_staged_streams() noexcept;
 
 /// Platform pieces of the foreground mode.
 void foreground_umask(int mask) noexcept;
