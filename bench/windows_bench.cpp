@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,8 @@ std::wstring self_path() {
     return buf;
 }
 
-HANDLE spawn(const std::wstring& args, DWORD flags = 0) {
-    std::wstring cmd = L"\"" + self_path() + L"\" " + args;
+HANDLE spawn_program(const std::wstring& exe, const std::wstring& args, DWORD flags = 0) {
+    std::wstring cmd = L"\"" + exe + L"\" " + args;
     STARTUPINFOW si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
@@ -46,6 +47,18 @@ HANDLE spawn(const std::wstring& args, DWORD flags = 0) {
     }
     ::CloseHandle(pi.hThread);
     return pi.hProcess;
+}
+
+HANDLE spawn(const std::wstring& args, DWORD flags = 0) { return spawn_program(self_path(), args, flags); }
+
+// Runs to completion; the exit code.
+DWORD run(const std::wstring& exe, const std::wstring& args) {
+    HANDLE h = spawn_program(exe, args);
+    ::WaitForSingleObject(h, INFINITE);
+    DWORD code = 1;
+    ::GetExitCodeProcess(h, &code);
+    ::CloseHandle(h);
+    return code;
 }
 
 std::wstring widen(const std::string& s) { return std::wstring(s.begin(), s.end()); }
@@ -213,6 +226,33 @@ int main(int argc, char** argv) {
         ::CloseHandle(d);
     }
 
+    // The command, where it was built (build/windows/cli next to
+    // build/windows/bench): `daemoniker start` of a program that serves no
+    // channel, until it returns; then `daemoniker stop`, until it returns
+    // with the program and its supervisor gone (TerminateProcess under Wine,
+    // which delivers no console events).
+    const std::wstring cli = std::filesystem::path(self_path()).parent_path().parent_path() / L"cli" / L"daemoniker.exe";
+    const std::string cli_pid_file = std::string(tmp) + "dmn-bench-cli-" + tag + ".pid";
+    std::vector<double> cli_start_ms, cli_stop_ms;
+    if (std::filesystem::exists(cli)) {
+        for (int i = 0; i < starts; ++i) {
+            auto t = clock_type::now();
+            const DWORD started = run(cli, L"start --pid-file " + widen(cli_pid_file) + L" -- \"" + self_path() + L"\" sleeper");
+            cli_start_ms.push_back(ms_since(t));
+            if (started != 0) {
+                std::fprintf(stderr, "windows_bench: daemoniker start failed (%lu)\n", started);
+                return 1;
+            }
+            t = clock_type::now();
+            const DWORD stopped = run(cli, L"stop " + widen(cli_pid_file));
+            cli_stop_ms.push_back(ms_since(t));
+            if (stopped != 0) {
+                std::fprintf(stderr, "windows_bench: daemoniker stop failed (%lu)\n", stopped);
+                return 1;
+            }
+        }
+    }
+
     const Stats l = stats(lib), a = stats(lib_ack), b = stats(base), c2 = stats(base_cycle), s = stats(start_ms);
     std::printf("Windows (under Wine), milliseconds, %d interleaved signal rounds, %d starts\n", rounds, starts);
     std::printf("%-40s %9s %9s %9s %9s %9s\n", "", "median", "p99", "min", "max", "vs base");
@@ -221,5 +261,9 @@ int main(int argc, char** argv) {
     print("baseline: kill child -> handler ran", b, c2.median / b.median);
     print("baseline: per signal, with the new child", c2, 1.0);
     print("daemonize() launcher -> daemon running", s, 0.0);
+    if (!cli_start_ms.empty()) {
+        print("daemoniker start -> program running", stats(cli_start_ms), 0.0);
+        print("daemoniker stop -> program gone", stats(cli_stop_ms), 0.0);
+    }
     return 0;
 }

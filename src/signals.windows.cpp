@@ -276,14 +276,15 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
 
 namespace daemoniker::detail::win {
 
-void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec) noexcept {
+void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec,
+                     std::chrono::milliseconds patience) noexcept {
     ec.clear();
     // The pipe's name carries the creation time from the PID file: a process
     // that merely reused the PID serves no such pipe.
     const std::wstring name = signal_pipe_name(pid, created);
     Handle pipe;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    int not_found = 0;
+    const auto no_channel_after = std::chrono::steady_clock::now() + patience;
     while (!pipe.valid()) {
         pipe.reset(::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr));
         if (pipe.valid()) break;
@@ -295,8 +296,8 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
         if (e == ERROR_PIPE_BUSY) {
             ::WaitNamedPipeW(name.c_str(), 1000);
         } else if (e == ERROR_FILE_NOT_FOUND) {
-            // Between two instances for a moment, or no SignalHandler at all.
-            if (++not_found > 40) {
+            // No instance: no SignalHandler (yet).
+            if (std::chrono::steady_clock::now() >= no_channel_after) {
                 ec = make_error_code(errc::no_signal_channel);
                 return;
             }

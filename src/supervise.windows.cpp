@@ -55,7 +55,9 @@ struct Supervisor::State {
 
     void deliver(int number) const {
         std::error_code ec;
-        win::send_to_channel(pid, created, number, ec);
+        // Little patience: a program whose SignalHandler runs always has an
+        // instance of its pipe, and one that has none cannot be kept waiting.
+        win::send_to_channel(pid, created, number, ec, std::chrono::milliseconds(20));
         if (!ec) return;
         if (ec != errc::no_signal_channel)
             log("cannot pass signal " + std::to_string(number) + " on over the program's channel: " + ec.message());

@@ -10,6 +10,7 @@
 #endif
 #include <windows.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -70,7 +71,10 @@ std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);
 
 /// send() past the PID file: delivers `signal_number` over the channel of the
 /// process instance (pid, creation time) and waits for its acknowledgement.
-/// errc::no_signal_channel when that process serves none (no SignalHandler).
-void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec) noexcept;
+/// errc::no_signal_channel when that process serves none (no SignalHandler)
+/// for `patience` (a daemon that just reported success may be about to start
+/// its SignalHandler; a running one always has an instance of its pipe).
+void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec,
+                     std::chrono::milliseconds patience = std::chrono::milliseconds(200)) noexcept;
 
 } // namespace daemoniker::detail::win
