@@ -116,6 +116,33 @@ TEST_F(WinCliTest, StopTerminatesAProgramThatCannotBeAsked) {
     EXPECT_NE(slurp(path("err.txt")).find("SIGTERM: the program"), std::string::npos) << slurp(path("err.txt"));
 }
 
+TEST_F(WinCliTest, TheSupervisorEndsWithTheProgramAndRemovesTheFile) {
+    const Result started = cli(start_args("sleep", {"1500"}));
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    const DWORD sup = supervisor();
+    const DWORD program = program_pid();
+    EXPECT_TRUE(alive(sup));
+    EXPECT_TRUE(wait_exit(program, 10s));
+    EXPECT_TRUE(wait_exit(sup, 5s)) << "the supervisor outlived its program";
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    EXPECT_EQ(cli({"status", p("d.pid")}).exit_code, 3u);
+}
+
+TEST_F(WinCliTest, AbortTerminatesAProgramThatCannotBeAsked) {
+    ASSERT_EQ(cli(start_args("sleep")).exit_code, 0u);
+    const DWORD sup = supervisor();
+    const DWORD program = program_pid();
+    const Result sent = cli({"send", p("d.pid"), "ABRT"});
+    EXPECT_EQ(sent.exit_code, 0u) << sent.err;
+    EXPECT_TRUE(wait_exit(program, 5s));
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    EXPECT_NE(slurp(path("err.txt")).find("SIGABRT: terminating the program (pid " + std::to_string(program) +
+                                          ") with exit code 3"),
+              std::string::npos)
+        << slurp(path("err.txt"));
+}
+
 TEST_F(WinCliTest, RetryScheduleEscalatesToKillAndTheJobTakesTheProgram) {
     const Result started = cli(start_args("serve", {"term=ignore"}));
     ASSERT_EQ(started.exit_code, 0u) << started.err;

@@ -9,7 +9,7 @@
 // Programs for `daemoniker start` (no daemonization of their own):
 //   helper serve - LOG [key=value...]   a SignalHandler in the foreground;
 //                                       logs its cwd, arguments and env=NAME
-//   helper sleep - LOG                  no channel: sleeps for a minute
+//   helper sleep - LOG [MS]             no channel: sleeps for MS (a minute)
 //   helper exit - CODE                  exits at once with CODE
 //
 // keys: chdir stdout stderr stdin timeout_ms strip=1 log=FILE
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
         kv["log"] = argv[3];
         log_line("pid=" + std::to_string(::GetCurrentProcessId()));
         log_line("sleeping");
-        ::Sleep(60000);
+        ::Sleep(argc > 4 ? static_cast<DWORD>(std::atol(argv[4])) : 60000);
         return 0;
     }
     if (mode == "exit") return std::atoi(argv[3]);
