@@ -8,6 +8,8 @@
 
 #include "commands.hpp"
 
+#include <daemoniker/daemonize.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <memory>
@@ -30,9 +32,14 @@ Command add_restart(CLI::App& app) {
                 "(refused or failed), 64 bad usage.");
     return {sub, [options] {
                 PreparedStart start(options->start); // bad start options fail before anything is stopped
-                const auto stopped = stop_daemon(options->start.pid_file, options->stop);
-                if (stopped.status == exit_status::still_running || stopped.status == exit_status::unknown)
-                    throw Failure(stopped.status, "cannot stop the running daemon: " + stopped.message);
+                // Windows re-launches this very command line as the daemon:
+                // there, the stop was done by the original, and a second one
+                // could stop a daemon someone else started meanwhile.
+                if (!detail::is_relaunched()) {
+                    const auto stopped = stop_daemon(options->start.pid_file, options->stop);
+                    if (stopped.status == exit_status::still_running || stopped.status == exit_status::unknown)
+                        throw Failure(stopped.status, "cannot stop the running daemon: " + stopped.message);
+                }
                 return start.run();
             }};
 }

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "probe.hpp"
+#include "process.hpp"
 #include "signal_names.hpp"
 
 #include <daemoniker/signals.hpp>
@@ -20,11 +21,25 @@ struct SendOptions {
     std::string signal;
 };
 
+// KILL where the library carries no such signal (Windows): TerminateProcess
+// of the process the locked PID file names, pinned first, as stop does.
+std::error_code kill_pinned(const std::filesystem::path& pid_file) {
+    const Probe before = probe(pid_file);
+    if (before.verdict == Verdict::absent) return make_error_code(errc::not_running);
+    if (before.verdict != Verdict::running) return make_error_code(errc::stale_pid_file);
+    std::error_code ec;
+    const Process daemon = Process::pin(before.pid, ec);
+    const Probe after = probe(pid_file);
+    if (ec || after.verdict != Verdict::running || after.pid != before.pid) return make_error_code(errc::stale_pid_file);
+    return daemon.signal(kill_signal);
+}
+
 int run_send(const SendOptions& o) {
     const auto number = parse_signal_name(o.signal);
     if (!number) throw UsageError("'" + o.signal + "' is not a signal");
     std::error_code ec;
     send(o.pid_file, *number, ec);
+    if (ec == errc::invalid_signal && *number == kill_signal) ec = kill_pinned(o.pid_file);
     if (!ec) return exit_status::ok;
     const auto name = signal_name(*number);
     if (ec == errc::not_running)

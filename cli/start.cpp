@@ -42,8 +42,13 @@ std::optional<std::string> given(const CLI::Option* option, const std::string& v
 }
 
 void add_start_options(CLI::App& sub, StartOptions& o) {
-    sub.add_option("--pid-file,-p", o.pid_file, "PID file: created, locked by the program for its whole life, "
-                                                "holding the program's PID")
+    sub.add_option("--pid-file,-p", o.pid_file,
+#ifdef _WIN32
+                   "PID file: created, locked for the program's whole life, holding the PID of its supervisor "
+                   "(daemoniker itself, which passes signals on to the program)")
+#else
+                   "PID file: created, locked by the program for its whole life, holding the program's PID")
+#endif
         ->required();
     o.chdir_opt = sub.add_option("--chdir,-d", o.chdir, "working directory of the program (default: the current one)");
     o.stdin_opt = sub.add_option("--stdin", o.stdin_path, "file for standard input (default /dev/null)");

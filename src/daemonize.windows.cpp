@@ -279,7 +279,11 @@ process_id run_original(const Resolved& r, const Options& options, const std::st
         if (rep.kind == Report::failure) {
             ::WaitForSingleObject(process.get(), 5000);
             if (program != nullptr && static_cast<Step>(rep.step) == Step::exec) {
-                const auto code = report_code(rep);
+                const std::error_code code(rep.error, std::system_category());
+                if (static_cast<errc>(rep.detail) == errc::no_signal_channel)
+                    throw StartupError("cannot start program: the supervisor cannot open its signal channel: " +
+                                           describe(code) + "; the program was terminated",
+                                       Step::exec, *program, code);
                 throw StartupError("cannot start program: execute '" + program->string() + "': " + describe(code),
                                    Step::exec, *program, code);
             }
@@ -303,8 +307,8 @@ process_id run_original(const Resolved& r, const Options& options, const std::st
 }
 
 // The daemonize-and-exec daemon's last step before it reports: starting the
-// program. Returns 0 or the Win32 error, reported as Step::exec.
-using LastStep = std::function<std::uint32_t(const Resolved&, const std::string& payload)>;
+// program. Its failure is reported as Step::exec (see Supervisor::launch).
+using LastStep = std::function<Supervisor::Failure(const Resolved&, const std::string& payload)>;
 
 Role run_daemon(std::string& payload, const LastStep& last_step = {}) {
     Switch& sw = the_switch();
@@ -346,9 +350,9 @@ Role run_daemon(std::string& payload, const LastStep& last_step = {}) {
     remember_streams(r);
 
     if (last_step) {
-        auto e = static_cast<DWORD>(sys::injected(Step::exec));
-        if (e == 0) e = last_step(r, payload);
-        if (e != 0) fail_daemon(report, Step::exec, e);
+        Supervisor::Failure failed{static_cast<std::uint32_t>(sys::injected(Step::exec)), {}};
+        if (failed.error == 0) failed = last_step(r, payload);
+        if (failed.error != 0) fail_daemon(report, Step::exec, failed.error, failed.detail);
     }
 
     if (int e = sys::injected(Step::report)) fail_daemon(report, Step::report, static_cast<DWORD>(e));

@@ -50,8 +50,10 @@ void stage_streams(const Resolved& r) {
     staged = other;
 }
 
+// Called in the forked daemon, which has one thread: no lock, since a thread
+// of the original that held it at the fork would hold it there for ever.
+// Threads the daemon starts later see the switch (thread creation orders it).
 void remember_staged_streams() noexcept {
-    std::lock_guard lock(remembered_mutex);
     if (staged != nullptr) remembered = staged;
     staged = nullptr;
 }

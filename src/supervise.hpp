@@ -46,10 +46,20 @@ public:
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
+    /// Why launch() failed: the Win32 error (0: it did not), and
+    /// errc::no_signal_channel when the program started but the supervisor's
+    /// own SignalHandler did not (the program was then terminated).
+    struct Failure {
+        std::uint32_t error = 0;
+        errc detail{};
+    };
+
     /// Decodes the program from `payload` and starts it: suspended, placed in
-    /// a kill-on-close job, then resumed. Returns 0, or the Win32 error of the
-    /// call that failed (the program is not left running).
-    std::uint32_t launch(const Resolved& r, std::string_view payload) noexcept;
+    /// a kill-on-close job, then resumed; then opens the signal channel.
+    /// Nothing is left running when it fails. (A supervisor killed between
+    /// CreateProcess and the job assignment, a few system calls, would leave
+    /// the suspended program behind.)
+    Failure launch(const Resolved& r, std::string_view payload) noexcept;
 
     /// Serves signals until the program exits, then exits with its exit code.
     [[noreturn]] void run();

@@ -54,6 +54,8 @@ struct Supervisor::State {
     }
 
     void deliver(int number) const {
+        // The program is gone, and the supervisor about to follow it.
+        if (::WaitForSingleObject(process.get(), 0) == WAIT_OBJECT_0) return;
         std::error_code ec;
         // Little patience: a program whose SignalHandler runs always has an
         // instance of its pipe, and one that has none cannot be kept waiting.
@@ -112,7 +114,7 @@ std::wstring environment_block(const std::vector<std::string>& env) {
 
 } // namespace
 
-std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) noexcept {
+Supervisor::Failure Supervisor::launch(const Resolved& r, std::string_view payload) noexcept {
     State& s = *state_;
     s.pid_file = r.pid_file;
     std::filesystem::path program;
@@ -121,9 +123,9 @@ std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) no
     try {
         std::tie(program, argv, env) =
             daemoniker::decode<std::filesystem::path, std::vector<std::string>, std::vector<std::string>>(payload);
-        if (argv.empty()) return ERROR_INVALID_DATA;
+        if (argv.empty()) return {ERROR_INVALID_DATA, {}};
     } catch (...) {
-        return ERROR_INVALID_DATA;
+        return {ERROR_INVALID_DATA, {}};
     }
     std::wstring cmd;
     std::wstring block;
@@ -131,17 +133,17 @@ std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) no
         cmd = command_line(argv);
         block = environment_block(env);
     } catch (...) {
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return {ERROR_NOT_ENOUGH_MEMORY, {}};
     }
 
     // The job ends the program and everything it started when the supervisor
     // ends, however it ends (TerminateProcess by `stop`'s KILL included).
     s.job.reset(::CreateJobObjectW(nullptr, nullptr));
-    if (!s.job.valid()) return ::GetLastError();
+    if (!s.job.valid()) return {::GetLastError(), {}};
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     if (!::SetInformationJobObject(s.job.get(), JobObjectExtendedLimitInformation, &limits, sizeof limits))
-        return ::GetLastError();
+        return {::GetLastError(), {}};
 
     // The program gets the daemon's redirected streams, and nothing else.
     HANDLE streams[3] = {::GetStdHandle(STD_INPUT_HANDLE), ::GetStdHandle(STD_OUTPUT_HANDLE),
@@ -153,19 +155,19 @@ std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) no
         bool seen = false;
         for (DWORD i = 0; i < count; ++i) seen = seen || inherit[i] == h;
         if (seen) continue;
-        if (!::SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)) return ::GetLastError();
+        if (!::SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)) return {::GetLastError(), {}};
         inherit[count++] = h;
     }
     SIZE_T size = 0;
     ::InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
     std::vector<char> attr_buf(size);
     auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attr_buf.data());
-    if (!::InitializeProcThreadAttributeList(attrs, 1, 0, &size)) return ::GetLastError();
+    if (!::InitializeProcThreadAttributeList(attrs, 1, 0, &size)) return {::GetLastError(), {}};
     if (count > 0 && !::UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit,
                                                   count * sizeof(HANDLE), nullptr, nullptr)) {
         const DWORD e = ::GetLastError();
         ::DeleteProcThreadAttributeList(attrs);
-        return e;
+        return {e, {}};
     }
     STARTUPINFOEXW si{};
     si.StartupInfo.cb = sizeof si;
@@ -186,13 +188,13 @@ std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) no
     const DWORD create_error = ok ? 0 : ::GetLastError();
     ::DeleteProcThreadAttributeList(attrs);
     for (DWORD i = 0; i < count; ++i) ::SetHandleInformation(inherit[i], HANDLE_FLAG_INHERIT, 0);
-    if (!ok) return create_error;
+    if (!ok) return {create_error, {}};
     s.process.reset(pi.hProcess);
     win::Handle thread(pi.hThread);
     if (!::AssignProcessToJobObject(s.job.get(), s.process.get()) || ::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
         const DWORD e = ::GetLastError();
         ::TerminateProcess(s.process.get(), 1);
-        return e;
+        return {e, {}};
     }
     s.pid = pi.dwProcessId;
     s.created = win::creation_time(s.process.get());
@@ -206,12 +208,14 @@ std::uint32_t Supervisor::launch(const Resolved& r, std::string_view payload) no
         s.handler->start();
     } catch (const SignalError& e) {
         ::TerminateProcess(s.process.get(), 1);
-        return e.code().value() != 0 ? static_cast<std::uint32_t>(e.code().value()) : ERROR_GEN_FAILURE;
+        // Only a Win32 code travels as one; the library's own say little here.
+        const bool win32 = e.code().category() == std::system_category() && e.code().value() != 0;
+        return {win32 ? static_cast<std::uint32_t>(e.code().value()) : ERROR_GEN_FAILURE, errc::no_signal_channel};
     } catch (...) {
         ::TerminateProcess(s.process.get(), 1);
-        return ERROR_NOT_ENOUGH_MEMORY;
+        return {ERROR_NOT_ENOUGH_MEMORY, errc::no_signal_channel};
     }
-    return 0;
+    return {};
 }
 
 void Supervisor::run() {

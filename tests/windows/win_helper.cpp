@@ -9,7 +9,8 @@
 // Programs for `daemoniker start` (no daemonization of their own):
 //   helper serve - LOG [key=value...]   a SignalHandler in the foreground;
 //                                       logs its cwd, arguments and env=NAME
-//   helper sleep - LOG [MS]             no channel: sleeps for MS (a minute)
+//   helper sleep - LOG [MS [CODE]]      no channel: sleeps for MS (a minute),
+//                                       then exits with CODE (0)
 //   helper exit - CODE                  exits at once with CODE
 //
 // keys: chdir stdout stderr stdin timeout_ms strip=1 log=FILE
@@ -176,7 +177,7 @@ int main(int argc, char** argv) {
         log_line("pid=" + std::to_string(::GetCurrentProcessId()));
         log_line("sleeping");
         ::Sleep(argc > 4 ? static_cast<DWORD>(std::atol(argv[4])) : 60000);
-        return 0;
+        return argc > 5 ? std::atoi(argv[5]) : 0;
     }
     if (mode == "exit") return std::atoi(argv[3]);
     if (mode == "daemonize") return mode_daemonize(argv[2], argv[3]);
