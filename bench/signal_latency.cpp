@@ -15,6 +15,8 @@
 //
 //   signal_latency [ROUNDS]      (default 2000)
 
+#include "stats.hpp"
+
 #include <daemoniker/signals.hpp>
 
 #include <algorithm>
@@ -135,15 +137,8 @@ double round_trip(Receiver& r, Send send) {
     return static_cast<double>(r.shared->handler_start.load(std::memory_order_acquire) - start) / 1000.0;
 }
 
-struct Stats {
-    double median, p99, min, max;
-};
-
-Stats stats(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))]; };
-    return {at(0.5), at(0.99), v.front(), v.back()};
-}
+using bench::Stats;
+using bench::stats;
 
 } // namespace
 

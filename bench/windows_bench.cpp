@@ -14,6 +14,8 @@
 //
 //   windows_bench [ROUNDS] [STARTS]     (defaults 500 and 20)
 
+#include "stats.hpp"
+
 #include <daemoniker/daemoniker.hpp>
 
 #include <windows.h>
@@ -99,15 +101,8 @@ int role_baseline_daemon(const std::string& event_name, const std::string& pid_s
 
 // ---- measurements ----------------------------------------------------------
 
-struct Stats {
-    double median, p99, min, max;
-};
-
-Stats stats(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))]; };
-    return {at(0.5), at(0.99), v.front(), v.back()};
-}
+using bench::Stats;
+using bench::stats;
 
 double ms_since(clock_type::time_point t) { return std::chrono::duration<double, std::milli>(clock_type::now() - t).count(); }
 

@@ -7,6 +7,7 @@
 #include "exec.hpp" // the library's internal daemonize-and-exec
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,5 +39,10 @@ Launch resolve_identity(const LaunchRequest& request);
 /// process's, with HOME, USER and LOGNAME of --user, then --env, then
 /// NOTIFY_SOCKET. Throws UsageError, or Failure when the program is not found.
 void resolve_program(const LaunchRequest& request, Launch& launch);
+
+/// detail::start(pid_file, options, exec) with the library's exceptions
+/// turned into the command's: AlreadyRunning -> Failure(still_running),
+/// OptionError -> UsageError, any other Error -> Failure(failed).
+process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec);
 
 } // namespace daemoniker::cli

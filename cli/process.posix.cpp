@@ -5,6 +5,8 @@
 
 #include "signal_names.hpp"
 
+#include "pidfd.hpp" // the library's internal pidfd calls
+
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -27,27 +29,6 @@
 
 namespace daemoniker::cli {
 namespace {
-
-int pidfd_open(process_id pid) noexcept {
-#ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-int pidfd_send_signal(int fd, int signal) noexcept {
-#ifdef SYS_pidfd_send_signal
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, signal, nullptr, 0));
-#else
-    (void)fd;
-    (void)signal;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
 
 // The fields of /proc/PID/stat after "(comm)": [0] is the state (field 3 in
 // proc(5)), [19] the start time in clock ticks after boot (field 22).
@@ -93,7 +74,7 @@ Process Process::pin(process_id pid, std::error_code& ec) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return p;
     }
-    const int fd = pidfd_open(pid);
+    const int fd = detail::pidfd_open(static_cast<pid_t>(pid));
     if (fd < 0 && errno != ENOSYS) {
         ec.assign(errno, std::system_category());
         return p;
@@ -145,7 +126,7 @@ bool Process::wait_exit(clock::time_point deadline) const {
 std::error_code Process::signal(int signal) const {
     if (pid_ <= 0) return std::make_error_code(std::errc::no_such_process);
     int r = -1;
-    if (handle_ >= 0) r = pidfd_send_signal(handle_, signal);
+    if (handle_ >= 0) r = detail::pidfd_send_signal(handle_, signal);
     if (handle_ < 0 || (r != 0 && errno == ENOSYS)) {
         if (is_alive(pid_) == false) return {ESRCH, std::system_category()};
         r = ::kill(static_cast<pid_t>(pid_), signal);

@@ -4,6 +4,7 @@
 // as the program's supervisor).
 
 #include "commands.hpp"
+#include "launch.hpp"
 
 #include <daemoniker/options.hpp>
 
@@ -35,6 +36,18 @@ bool same_file(const std::string& a, const std::filesystem::path& b) {
 }
 
 } // namespace
+
+process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec) {
+    try {
+        return detail::start(pid_file, options, exec);
+    } catch (const AlreadyRunning& e) {
+        throw Failure(exit_status::still_running, e.what());
+    } catch (const OptionError& e) {
+        throw UsageError(e.what());
+    } catch (const Error& e) {
+        throw Failure(exit_status::failed, e.what());
+    }
+}
 
 std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
     if (option == nullptr || option->count() == 0) return std::nullopt;

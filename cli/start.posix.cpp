@@ -151,16 +151,7 @@ int PreparedStart::run() {
     std::optional<Interrupts> interrupts;
     if (s.wait_ready) interrupts.emplace();
 
-    process_id pid = 0;
-    try {
-        pid = detail::start(s.pid_file, s.options, s.launch.exec);
-    } catch (const AlreadyRunning& e) {
-        throw Failure(exit_status::still_running, e.what());
-    } catch (const OptionError& e) {
-        throw UsageError(e.what());
-    } catch (const Error& e) {
-        throw Failure(exit_status::failed, e.what());
-    }
+    const process_id pid = start_program(s.pid_file, s.options, s.launch.exec);
 
     std::error_code ec;
     Process program = Process::pin(pid, ec);

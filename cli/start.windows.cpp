@@ -41,16 +41,7 @@ PreparedStart::~PreparedStart() = default;
 
 int PreparedStart::run() {
     Impl& s = *impl_;
-    process_id pid = 0;
-    try {
-        pid = detail::start(s.pid_file, s.options, s.launch.exec);
-    } catch (const AlreadyRunning& e) {
-        throw Failure(exit_status::still_running, e.what());
-    } catch (const OptionError& e) {
-        throw UsageError(e.what());
-    } catch (const Error& e) {
-        throw Failure(exit_status::failed, e.what());
-    }
+    const process_id pid = start_program(s.pid_file, s.options, s.launch.exec);
     // The supervisor holds the lock until the program ends.
     std::error_code ec;
     const auto info = inspect_pid_file(s.pid_file, ec);

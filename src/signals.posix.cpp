@@ -11,6 +11,7 @@
 #include "signals.hpp"
 
 #include "pid_file.hpp"
+#include "pidfd.hpp"
 #include "sys.hpp"
 
 #include <daemoniker/pid_file.hpp>
@@ -260,29 +261,6 @@ SignalHandler::native_handle_type Notifier::handle() const noexcept { return rea
 
 namespace daemoniker {
 
-namespace {
-int open_pidfd(pid_t pid) noexcept {
-#ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-int signal_pidfd(int pidfd, int number) noexcept {
-#ifdef SYS_pidfd_send_signal
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, number, nullptr, 0));
-#else
-    (void)pidfd;
-    (void)number;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-} // namespace
-
 void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept {
     ec.clear();
     if (signal_number <= 0 || signal_number >= NSIG) {
@@ -325,7 +303,7 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
         ec = make_error_code(errc::init_process);
         return;
     }
-    const int pidfd = open_pidfd(static_cast<pid_t>(*pid));
+    const int pidfd = detail::pidfd_open(static_cast<pid_t>(*pid));
     if (pidfd < 0 && errno == ESRCH) { // no such process: certainly stale
         ::close(fd);
         ec = make_error_code(errc::stale_pid_file);
@@ -349,7 +327,7 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
     else if (fl.l_type == F_UNLCK) ec = make_error_code(errc::stale_pid_file);
     ::close(fd);
     if (!ec) {
-        int sent = pidfd >= 0 ? signal_pidfd(pidfd, signal_number) : -1;
+        int sent = pidfd >= 0 ? detail::pidfd_send_signal(pidfd, signal_number) : -1;
         if (pidfd < 0 || (sent != 0 && errno == ENOSYS)) sent = ::kill(static_cast<pid_t>(*pid), signal_number);
         if (sent != 0) ec.assign(errno, std::system_category());
     }

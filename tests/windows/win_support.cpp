@@ -1,5 +1,7 @@
 #include "win_support.hpp"
 
+#include "win.hpp" // quote_argument(): the library's command-line quoting
+
 #include <tlhelp32.h>
 
 #include <fstream>
@@ -9,6 +11,7 @@ namespace wintest {
 
 namespace {
 using clock = std::chrono::steady_clock;
+using daemoniker::detail::win::quote_argument;
 
 DWORD remaining(clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
@@ -17,21 +20,6 @@ DWORD remaining(clock::time_point deadline) {
 
 std::wstring widen(const std::string& s) { return from_utf8(s).wstring(); }
 
-std::wstring quote(const std::wstring& arg) {
-    std::wstring out = L"\"";
-    std::size_t bs = 0;
-    for (wchar_t c : arg) {
-        if (c == L'\\') {
-            ++bs;
-            continue;
-        }
-        out.append(c == L'"' ? bs * 2 + 1 : bs, L'\\');
-        bs = 0;
-        out.push_back(c);
-    }
-    out.append(bs * 2, L'\\');
-    return out + L"\"";
-}
 } // namespace
 
 std::filesystem::path helper_path() {
@@ -61,8 +49,8 @@ Result run_program(const std::filesystem::path& exe, const std::vector<std::stri
                                &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     HANDLE err = ::CreateFileW(err_path.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                                &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-    std::wstring cmd = quote(exe.wstring());
-    for (const auto& a : args) cmd += L" " + quote(widen(a));
+    std::wstring cmd = quote_argument(exe.wstring());
+    for (const auto& a : args) cmd += L" " + quote_argument(widen(a));
     // The current environment (without earlier injections) plus `env`.
     std::wstring block;
     wchar_t* cur = ::GetEnvironmentStringsW();

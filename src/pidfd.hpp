@@ -1,0 +1,34 @@
+#pragma once
+// pidfd_open(2) and pidfd_send_signal(2) (Linux >= 5.3) through syscall(2):
+// glibc 2.36 has wrappers, older ones do not. Both fail with ENOSYS where the
+// system has no such calls, so callers fall back to a bare PID.
+
+#include <cerrno>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace daemoniker::detail {
+
+inline int pidfd_open(pid_t pid) noexcept {
+#ifdef SYS_pidfd_open
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+inline int pidfd_send_signal(int pidfd, int signal_number) noexcept {
+#ifdef SYS_pidfd_send_signal
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal_number, nullptr, 0));
+#else
+    (void)pidfd;
+    (void)signal_number;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+} // namespace daemoniker::detail
