@@ -195,6 +195,19 @@ pid_t pid_in(const std::filesystem::path& path) {
     }
 }
 
+pid_t parent_of(pid_t pid) {
+    // Field 4 of /proc/PID/stat; the command name before it may hold spaces
+    // and parentheses, so parsing starts after the last ')'.
+    const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream in(stat.substr(close + 1));
+    char state = 0;
+    pid_t ppid = -1;
+    in >> state >> ppid;
+    return in ? ppid : -1;
+}
+
 std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd >= 0) {

@@ -53,6 +53,9 @@ bool lock_held(const std::filesystem::path& path);
 /// The first line of the file as a PID, or -1.
 pid_t pid_in(const std::filesystem::path& path);
 
+/// The current parent of `pid` (from /proc), or -1.
+pid_t parent_of(pid_t pid);
+
 /// Waits for our child `pid` (daemons become our children: the test process
 /// is a child subreaper) to exit, with a pidfd; returns its wait status.
 std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout = 10s);
