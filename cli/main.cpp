@@ -2,6 +2,7 @@
 // restart it through its PID file. One file per subcommand; docs/cli.md is
 // the manual.
 
+#include "command_line.hpp"
 #include "commands.hpp"
 
 #include <daemoniker/version.hpp>
@@ -9,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <vector>
@@ -42,7 +44,10 @@ int main(int argc, char** argv) try {
     std::string name;
     try {
         try {
-            app.parse(argc, argv);
+            // CLI11 takes the arguments last-first when given as a vector.
+            std::vector<std::string> args = command_line(argc, argv);
+            std::reverse(args.begin(), args.end());
+            app.parse(args);
         } catch (const CLI::CallForHelp& e) {
             return app.exit(e);
         } catch (const CLI::CallForAllHelp& e) {

@@ -6,6 +6,7 @@
 // --pid-file is stopped as by stop, then the program is started as by start.
 // A daemon that was not running is simply started.
 
+#include "command_line.hpp"
 #include "commands.hpp"
 
 #include <daemoniker/daemonize.hpp>
@@ -36,7 +37,7 @@ Command add_restart(CLI::App& app) {
                 // there, the stop was done by the original, and a second one
                 // could stop a daemon someone else started meanwhile.
                 if (!detail::is_relaunched()) {
-                    const auto stopped = stop_daemon(options->start.pid_file, options->stop);
+                    const auto stopped = stop_daemon(path_arg(options->start.pid_file), options->stop);
                     if (stopped.status == exit_status::still_running || stopped.status == exit_status::unknown)
                         throw Failure(stopped.status, "cannot stop the running daemon: " + stopped.message);
                 }

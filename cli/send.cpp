@@ -2,6 +2,7 @@
 // missing, malformed and stale (unlocked) PID files and pins the daemon
 // before it signals, so a reused PID never receives the signal.
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "probe.hpp"
 #include "process.hpp"
@@ -37,16 +38,17 @@ std::error_code kill_pinned(const std::filesystem::path& pid_file) {
 int run_send(const SendOptions& o) {
     const auto number = parse_signal_name(o.signal);
     if (!number) throw UsageError("'" + o.signal + "' is not a signal");
+    const auto pid_file = path_arg(o.pid_file);
     std::error_code ec;
-    send(o.pid_file, *number, ec);
-    if (ec == errc::invalid_signal && *number == kill_signal) ec = kill_pinned(o.pid_file);
+    send(pid_file, *number, ec);
+    if (ec == errc::invalid_signal && *number == kill_signal) ec = kill_pinned(pid_file);
     if (!ec) return exit_status::ok;
     const auto name = signal_name(*number);
     if (ec == errc::not_running)
         throw Failure(exit_status::failed, "not running (no PID file '" + o.pid_file + "'); " + name + " not sent");
     if (ec == errc::stale_pid_file) {
         // Say why the file does not count: gone, reused, or just unlocked.
-        const Probe p = probe(o.pid_file);
+        const Probe p = probe(pid_file);
         if (p.verdict == Verdict::running_unverified)
             throw Failure(exit_status::unknown, "refusing to signal: " + p.reason + "; " + name + " not sent");
         throw Failure(exit_status::failed,

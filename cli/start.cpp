@@ -3,6 +3,7 @@
 // (the daemon executes the program) and start.windows.cpp (the daemon stays
 // as the program's supervisor).
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "launch.hpp"
 
@@ -27,7 +28,7 @@ int parse_umask(const std::string& text) {
     return value;
 }
 
-bool same_file(const std::string& a, const std::filesystem::path& b) {
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
     std::error_code ec1;
     std::error_code ec2;
     const auto x = std::filesystem::weakly_canonical(std::filesystem::absolute(a), ec1);
@@ -88,12 +89,12 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
 StartBasics start_basics(const StartOptions& o) {
     StartBasics s;
     if (o.pid_file.empty()) throw UsageError("--pid-file: empty path");
-    s.pid_file = o.pid_file;
+    s.pid_file = path_arg(o.pid_file);
     Options& options = s.options;
-    if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = *v;
-    if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = *v;
-    if (auto v = given(o.stdout_opt, o.stdout_path)) options.stdout_goto = *v;
-    if (auto v = given(o.stderr_opt, o.stderr_path)) options.stderr_goto = *v;
+    if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = path_arg(*v);
+    if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = path_arg(*v);
+    if (auto v = given(o.stdout_opt, o.stdout_path)) options.stdout_goto = path_arg(*v);
+    if (auto v = given(o.stderr_opt, o.stderr_path)) options.stderr_goto = path_arg(*v);
     if (auto v = given(o.umask_opt, o.umask)) options.umask = parse_umask(*v);
     if (auto v = given(o.timeout_opt, o.timeout)) {
         const auto t = parse_seconds(*v);
@@ -106,7 +107,7 @@ StartBasics start_basics(const StartOptions& o) {
     options.shielded_fds = o.keep_fds;
     // A stream opened on the PID file would release its lock when closed, and mix up its content.
     for (const auto* stream : {&options.stdin_goto, &options.stdout_goto, &options.stderr_goto})
-        if (*stream && same_file(stream->value().string(), o.pid_file))
+        if (*stream && same_file(stream->value(), s.pid_file))
             throw UsageError("a standard stream cannot go to the PID file '" + o.pid_file + "'");
 
     return s;

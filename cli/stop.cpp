@@ -7,6 +7,7 @@
 // another process that got its PID. Exit is detected on the pin, where a
 // zombie counts as gone.
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "probe.hpp"
 #include "process.hpp"
@@ -126,7 +127,7 @@ Command add_stop(CLI::App& app) {
                 "2 still running after the schedule; 4 refused or failed (unreadable or unlocked PID file, "
                 "no permission); 64 bad usage.");
     return {sub, [pid_file, options] {
-                const auto result = stop_daemon(*pid_file, *options);
+                const auto result = stop_daemon(path_arg(*pid_file), *options);
                 if (result.status != exit_status::ok) throw Failure(result.status, result.message);
                 return exit_status::ok;
             }};

@@ -110,6 +110,50 @@ TEST_F(WinCliTest, StartStatusSendStopWithTheProgramsOwnChannel) {
     EXPECT_EQ(after.exit_code, 3u) << after.out << after.err;
 }
 
+// Text beyond the ANSI code page in every place a user may put it: the
+// directory of the PID file and the streams, the working directory, the
+// program's own path, its arguments and an --env value. daemoniker.exe reads
+// its UTF-16 command line; the char** argv would have turned them into '?'.
+TEST_F(WinCliTest, UnicodeArgumentsAndPathsArriveIntact) {
+    const std::string dir = "ünï 日本";
+    const auto work = path(dir) / from_utf8("work ü");
+    std::filesystem::create_directories(work);
+    const auto program = path(dir + "/程序 ü.exe");
+    std::filesystem::copy_file(helper_path(), program);
+    const std::string pid_file = dir + "/d ü.pid";
+    const Result started = cli({"start", "--pid-file", p(pid_file), "--stdout", p(dir + "/out ü.txt"), "--stderr",
+                                p(dir + "/err ü.txt"), "--chdir", utf8(work), "--env", "GREETING=こんにちは",
+                                "--", utf8(program), "serve", "-", p("log.txt"), "env=GREETING", "Grüße",
+                                "日本語 テキスト"});
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    EXPECT_EQ(started.err, "");
+    const DWORD sup = supervisor(pid_file);
+    ASSERT_NE(sup, 0u);
+    EXPECT_TRUE(lock_held(path(pid_file)));
+    ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
+    const DWORD program_id = program_pid();
+    const auto log = slurp(path("log.txt"));
+    EXPECT_NE(log.find("cwd=" + utf8(work)), std::string::npos) << log;
+    EXPECT_NE(log.find("args=env=GREETING|Grüße|日本語 テキスト"), std::string::npos) << log;
+    EXPECT_NE(log.find("env GREETING=こんにちは"), std::string::npos) << log;
+
+    const Result status = cli({"status", p(pid_file)});
+    EXPECT_EQ(status.exit_code, 0u) << status.err;
+    EXPECT_NE(status.out.find(p(pid_file) + ": running (pid " + std::to_string(sup)), std::string::npos) << status.out;
+
+    const Result stopped = cli({"stop", p(pid_file)});
+    EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
+    EXPECT_TRUE(wait_exit(program_id, 5s));
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path(pid_file)));
+    EXPECT_NE(slurp(path(dir + "/out ü.txt")).find("daemon stopping"), std::string::npos);
+
+    // A failure names the file as it was given, in UTF-8.
+    const Result absent = cli({"send", p(pid_file), "TERM"});
+    EXPECT_EQ(absent.exit_code, 1u);
+    EXPECT_NE(absent.err.find("'" + p(pid_file) + "'"), std::string::npos) << absent.err;
+}
+
 TEST_F(WinCliTest, StopTerminatesAProgramThatCannotBeAsked) {
     const Result started = cli(start_args("sleep"));
     ASSERT_EQ(started.exit_code, 0u) << started.err;

@@ -145,12 +145,25 @@ int mode_daemonizer(const std::string& pid_file, const std::string& report) {
     return serve(pid_file);
 }
 
+// The arguments as UTF-8, from the UTF-16 command line: char** argv is in
+// the ANSI code page, which would turn most non-Latin text into '?'.
+std::vector<std::string> arguments() {
+    int count = 0;
+    wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+    std::vector<std::string> out;
+    for (int i = 0; i < count; ++i) out.push_back(utf8(std::filesystem::path(wide[i])));
+    ::LocalFree(static_cast<HLOCAL>(wide));
+    return out;
+}
+
 } // namespace
 
-int main(int argc, char** argv) {
+int main() {
+    const std::vector<std::string> argv = arguments();
+    const std::size_t argc = argv.size();
     if (argc < 4) return 64;
-    for (int i = 4; i < argc; ++i) {
-        const std::string s = argv[i];
+    for (std::size_t i = 4; i < argc; ++i) {
+        const std::string& s = argv[i];
         const auto eq = s.find('=');
         if (eq != std::string::npos) kv[s.substr(0, eq)] = s.substr(eq + 1);
     }
@@ -162,11 +175,11 @@ int main(int argc, char** argv) {
         log_line("pid=" + std::to_string(::GetCurrentProcessId()));
         log_line("cwd=" + utf8(std::filesystem::path(cwd)));
         std::string args;
-        for (int i = 4; i < argc; ++i) args += std::string(i > 4 ? "|" : "") + argv[i];
+        for (std::size_t i = 4; i < argc; ++i) args += std::string(i > 4 ? "|" : "") + argv[i];
         log_line("args=" + args);
         if (kv.count("env")) {
-            const char* v = std::getenv(get("env").c_str());
-            log_line("env " + get("env") + "=" + (v != nullptr ? v : "(unset)"));
+            const wchar_t* v = ::_wgetenv(from_utf8(get("env")).c_str());
+            log_line("env " + get("env") + "=" + (v != nullptr ? utf8(std::filesystem::path(v)) : "(unset)"));
         }
         std::printf("program stdout line\n");
         std::fflush(stdout);
@@ -176,10 +189,10 @@ int main(int argc, char** argv) {
         kv["log"] = argv[3];
         log_line("pid=" + std::to_string(::GetCurrentProcessId()));
         log_line("sleeping");
-        ::Sleep(argc > 4 ? static_cast<DWORD>(std::atol(argv[4])) : 60000);
-        return argc > 5 ? std::atoi(argv[5]) : 0;
+        ::Sleep(argc > 4 ? static_cast<DWORD>(std::atol(argv[4].c_str())) : 60000);
+        return argc > 5 ? std::atoi(argv[5].c_str()) : 0;
     }
-    if (mode == "exit") return std::atoi(argv[3]);
+    if (mode == "exit") return std::atoi(argv[3].c_str());
     if (mode == "daemonize") return mode_daemonize(argv[2], argv[3]);
     if (mode == "daemonizer") return mode_daemonizer(argv[2], argv[3]);
     return 64;

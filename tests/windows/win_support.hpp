@@ -74,7 +74,8 @@ class WinProcessTest : public ::testing::Test {
 protected:
     void SetUp() override;
     void TearDown() override;
-    std::filesystem::path path(const std::string& name) const { return dir_ / name; }
+    /// `name` is UTF-8, like every string in these tests.
+    std::filesystem::path path(const std::string& name) const { return dir_ / from_utf8(name); }
     std::string p(const std::string& name) const { return utf8(path(name)); }
     Result helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env = {});
     /// A daemon the test started: ended by TearDown if it still runs. Its
