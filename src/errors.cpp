@@ -22,6 +22,8 @@ public:
         case errc::invalid_signal: return "not a signal this platform can send";
         case errc::handler_active: return "another SignalHandler is already started in this process";
         case errc::no_signal_channel: return "the daemon serves no signal channel (it started no SignalHandler)";
+        case errc::signal_dropped:
+            return "the daemon has no action for this signal, and Windows no default one: it was dropped";
         }
         return "unknown daemoniker error " + std::to_string(value);
     }

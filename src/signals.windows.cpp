@@ -5,6 +5,10 @@
 // dispatcher thread, which runs the actions exactly as on POSIX. Ctrl-C and
 // Ctrl-Break (where a console exists) mark SIGINT the same way.
 //
+// The acknowledgement is one byte: 1 received, 2 dropped (SIGHUP, SIGUSR1 or
+// SIGUSR2 whose action is the default: POSIX would end the process, Windows
+// has nothing to do, and the sender is told so), 0 not a signal.
+//
 // Access: the pipe's DACL grants access to the daemon's own user and to
 // LocalSystem only, and remote clients are rejected.
 
@@ -44,6 +48,13 @@ namespace {
 
 std::atomic<std::uint32_t> pending_bits{0};
 std::atomic<HANDLE> wake_event{nullptr};
+// One SignalHandler runs per process, so the filter is process-wide too.
+std::atomic<win::ReceiptFilter> receipt_filter{nullptr};
+std::atomic<void*> receipt_context{nullptr};
+
+constexpr char ack_invalid = 0;
+constexpr char ack_received = 1;
+constexpr char ack_dropped = 2;
 
 void mark(Signal s) noexcept {
     pending_bits.fetch_or(1u << index(s), std::memory_order_release);
@@ -116,6 +127,21 @@ struct SignalPlatform {
         return ::GetOverlappedResult(pipe, &ov, &transferred, FALSE) != 0;
     }
 
+    // The verdict on a received number; marks the signal unless it is dropped.
+    char receive(std::int32_t number) {
+        const auto sig = signal_from_number(number);
+        if (!sig) return ack_invalid;
+        win::Receipt receipt = win::Receipt::pass;
+        if (const auto filter = receipt_filter.load()) {
+            receipt = filter(number, receipt_context.load());
+        } else if (index(*sig) > index(Signal::sigabrt)) {
+            std::lock_guard lock(state->mutex);
+            if (state->actions[index(*sig)].kind() == SignalAction::Kind::by_default) receipt = win::Receipt::dropped;
+        }
+        if (receipt == win::Receipt::pass) mark(*sig);
+        return receipt == win::Receipt::dropped ? ack_dropped : ack_received;
+    }
+
     // One client on a connected instance: read the number, mark the signal,
     // acknowledge, and wait (briefly) for the client to hang up.
     void serve(HANDLE pipe, HANDLE event) {
@@ -125,9 +151,7 @@ struct SignalPlatform {
         DWORD n = 0;
         if (!::ReadFile(pipe, &number, sizeof number, nullptr, &ov) && ::GetLastError() != ERROR_IO_PENDING) return;
         if (!finish(pipe, ov, 2000, n) || n != sizeof number) return;
-        const auto sig = signal_from_number(number);
-        if (sig) mark(*sig);
-        const char ack = sig ? 1 : 0;
+        const char ack = receive(number);
         ov = {};
         ov.hEvent = event;
         if (!::WriteFile(pipe, &ack, 1, nullptr, &ov) && ::GetLastError() != ERROR_IO_PENDING) return;
@@ -317,7 +341,13 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
         ec = last_error();
         return;
     }
-    if (ack != 1) ec = make_error_code(errc::invalid_signal);
+    if (ack == ack_dropped) ec = make_error_code(errc::signal_dropped);
+    else if (ack != ack_received) ec = make_error_code(errc::invalid_signal);
+}
+
+void set_receipt_filter(ReceiptFilter filter, void* context) noexcept {
+    receipt_context.store(context);
+    receipt_filter.store(filter);
 }
 
 } // namespace daemoniker::detail::win

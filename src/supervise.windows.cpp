@@ -53,6 +53,34 @@ struct Supervisor::State {
         return sent;
     }
 
+    // SIGHUP, SIGUSR1 and SIGUSR2 are passed on at receipt, before the
+    // supervisor acknowledges: the sender then learns whether the program
+    // took the signal or whether it was dropped. (SIGINT, SIGTERM and SIGABRT
+    // always have an effect, so they go the asynchronous way, deliver().)
+    static win::Receipt on_receipt(int number, void* context) noexcept {
+        const auto signal = signal_from_number(number);
+        if (!signal || (*signal != Signal::sighup && *signal != Signal::sigusr1 && *signal != Signal::sigusr2))
+            return win::Receipt::pass;
+        const auto& s = *static_cast<const State*>(context);
+        if (::WaitForSingleObject(s.process.get(), 0) == WAIT_OBJECT_0) return win::Receipt::dropped;
+        std::error_code ec;
+        win::send_to_channel(s.pid, s.created, number, ec, std::chrono::milliseconds(20));
+        if (!ec) return win::Receipt::done;
+        try {
+            const std::string name(to_string(*signal));
+            if (ec == errc::signal_dropped) {
+                log(name + " dropped: the program (pid " + std::to_string(s.pid) + ") has no action for it");
+            } else if (ec == errc::no_signal_channel) {
+                log(name + " dropped: the program (pid " + std::to_string(s.pid) +
+                    ") serves no daemoniker signal channel, and Windows has no equivalent");
+            } else {
+                log("cannot pass " + name + " on over the program's channel: " + ec.message());
+            }
+        } catch (...) { // out of memory for the log line: the verdict stands
+        }
+        return win::Receipt::dropped;
+    }
+
     void deliver(int number) const {
         // The program is gone, and the supervisor about to follow it.
         if (::WaitForSingleObject(process.get(), 0) == WAIT_OBJECT_0) return;
@@ -79,10 +107,7 @@ struct Supervisor::State {
             return;
         case Signal::sighup:
         case Signal::sigusr1:
-        case Signal::sigusr2:
-            log(std::string(to_string(*signal)) + " dropped: the program (pid " + std::to_string(pid) +
-                ") serves no daemoniker signal channel, and Windows has no equivalent");
-            return;
+        case Signal::sigusr2: return; // passed on at receipt (on_receipt)
         }
     }
 };
@@ -201,6 +226,7 @@ Supervisor::Failure Supervisor::launch(const Resolved& r, std::string_view paylo
 
     // The channel opens before success is reported: a `stop` right after
     // `start` returns finds it.
+    win::set_receipt_filter(&State::on_receipt, &s);
     try {
         s.handler.emplace(s.pid_file);
         for (int i = 0; i < signal_count; ++i)

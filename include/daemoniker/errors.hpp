@@ -29,6 +29,7 @@ enum class errc {
     invalid_signal,       ///< not a signal this platform can send
     handler_active,       ///< another SignalHandler is already started
     no_signal_channel,    ///< Windows: the daemon serves no signal channel (no SignalHandler started)
+    signal_dropped,       ///< Windows: SIGHUP/SIGUSR1/SIGUSR2 reached a daemon with no action for it, and was dropped
 };
 
 /// The category of daemoniker::errc.

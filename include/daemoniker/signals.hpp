@@ -205,7 +205,9 @@ private:
 /// Platform notes: on Linux the target is pinned with a pidfd before the lock
 /// is checked, so the daemon cannot exit and have its PID reused between the
 /// check and the kill. On Windows the signal travels over the daemon's named
-/// pipe and send() returns once the daemon acknowledged it.
+/// pipe and send() returns once the daemon acknowledged it; a SIGHUP, SIGUSR1
+/// or SIGUSR2 for which the daemon set no action (POSIX would terminate it)
+/// is dropped there, and send() fails with errc::signal_dropped.
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, Signal signal);
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, Signal signal, std::error_code& ec) noexcept;
 /// A raw signal number. Platform notes: POSIX accepts any valid signal

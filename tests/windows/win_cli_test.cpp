@@ -70,7 +70,7 @@ protected:
 TEST_F(WinCliTest, StartStatusSendStopWithTheProgramsOwnChannel) {
     const auto work = path("work dir");
     std::filesystem::create_directories(work);
-    auto args = start_args("serve", {"env=GREETING", "int=record", "an argument with spaces"});
+    auto args = start_args("serve", {"env=GREETING", "int=record", "hup=record", "an argument with spaces"});
     args.insert(args.begin() + 1, {"--chdir", utf8(work), "--env", "GREETING=hello world"});
     const Result started = cli(args);
     ASSERT_EQ(started.exit_code, 0u) << started.err;
@@ -83,7 +83,7 @@ TEST_F(WinCliTest, StartStatusSendStopWithTheProgramsOwnChannel) {
     EXPECT_NE(program, sup) << "the PID file names the supervisor, not the program";
     const auto log = slurp(path("log.txt"));
     EXPECT_NE(log.find("cwd=" + utf8(work)), std::string::npos) << log;
-    EXPECT_NE(log.find("args=env=GREETING|int=record|an argument with spaces"), std::string::npos) << log;
+    EXPECT_NE(log.find("args=env=GREETING|int=record|hup=record|an argument with spaces"), std::string::npos) << log;
     EXPECT_NE(log.find("env GREETING=hello world"), std::string::npos) << log;
 
     const Result status = cli({"status", p("d.pid")});
@@ -94,6 +94,18 @@ TEST_F(WinCliTest, StartStatusSendStopWithTheProgramsOwnChannel) {
     const Result sent = cli({"send", p("d.pid"), "INT"});
     EXPECT_EQ(sent.exit_code, 0u) << sent.err;
     EXPECT_TRUE(wait_for_file(path("log.txt"), "handled int 2"));
+    EXPECT_TRUE(alive(program));
+    // SIGHUP too; SIGUSR1, for which the program has no action, is dropped
+    // by the program, and send says so.
+    const Result hup = cli({"send", p("d.pid"), "HUP"});
+    EXPECT_EQ(hup.exit_code, 0u) << hup.err;
+    EXPECT_TRUE(wait_for_file(path("log.txt"), "handled hup 1"));
+    const Result usr1 = cli({"send", p("d.pid"), "USR1"});
+    EXPECT_EQ(usr1.exit_code, 4u) << usr1.err;
+    EXPECT_NE(usr1.err.find("SIGUSR1"), std::string::npos) << usr1.err;
+    EXPECT_NE(usr1.err.find("dropped"), std::string::npos) << usr1.err;
+    EXPECT_TRUE(wait_for_file(path("err.txt"), "SIGUSR1 dropped: the program (pid " + std::to_string(program) +
+                                                   ") has no action for it"));
     EXPECT_TRUE(alive(program));
 
     // SIGTERM: the program's default action, its cleanup, its exit.
@@ -161,10 +173,14 @@ TEST_F(WinCliTest, StopTerminatesAProgramThatCannotBeAsked) {
     const DWORD program = program_pid();
     ASSERT_TRUE(alive(program));
 
-    // SIGHUP has nowhere to go: dropped, said so, and the program lives on.
+    // SIGHUP has nowhere to go: dropped, said so to the sender (exit 4) and
+    // in the log, and the program lives on.
     const Result hup = cli({"send", p("d.pid"), "HUP"});
-    EXPECT_EQ(hup.exit_code, 0u) << hup.err;
-    EXPECT_TRUE(wait_for_file(path("err.txt"), "SIGHUP dropped"));
+    EXPECT_EQ(hup.exit_code, 4u) << hup.err;
+    EXPECT_NE(hup.err.find("cannot send SIGHUP"), std::string::npos) << hup.err;
+    EXPECT_NE(hup.err.find("dropped"), std::string::npos) << hup.err;
+    EXPECT_TRUE(wait_for_file(path("err.txt"), "SIGHUP dropped: the program (pid " + std::to_string(program) +
+                                                   ") serves no daemoniker signal channel"));
     EXPECT_TRUE(alive(program));
 
     const Result stopped = cli({"stop", p("d.pid")});

@@ -68,6 +68,39 @@ TEST_F(WinSignals, CustomHandlersRunWithTheNumber) {
     expect_clean_exit(pid);
 }
 
+// POSIX would end the process for a SIGHUP it has no action for; Windows has
+// nothing to do, so the daemon drops it, and the sender is told.
+TEST_F(WinSignals, SigHupWithTheDefaultActionIsDroppedAndTheSenderIsTold) {
+    const DWORD pid = start({"int=record"});
+    ASSERT_NE(pid, 0u);
+    std::error_code ec;
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sighup, ec);
+    EXPECT_EQ(ec, daemoniker::errc::signal_dropped) << ec.message();
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigusr2, ec);
+    EXPECT_EQ(ec, daemoniker::errc::signal_dropped) << ec.message();
+    EXPECT_THROW(daemoniker::send(path("d.pid"), daemoniker::Signal::sigusr1), daemoniker::SignalError);
+    // Nothing was marked: the next signal is the first the daemon acts on.
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigint, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(wait_for_file(path("log"), "handled int " + std::to_string(SIGINT)));
+    EXPECT_TRUE(alive(pid));
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
+    expect_clean_exit(pid);
+    EXPECT_EQ(slurp(path("log")).find("handled hup"), std::string::npos);
+}
+
+// An explicit ignore is the daemon's choice: received, then ignored.
+TEST_F(WinSignals, IgnoredSigHupIsReceived) {
+    const DWORD pid = start({"hup=ignore"});
+    ASSERT_NE(pid, 0u);
+    std::error_code ec;
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sighup, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(alive(pid));
+    daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
+    expect_clean_exit(pid);
+}
+
 TEST_F(WinSignals, SendRefusesMissingMalformedAndStale) {
     std::error_code ec;
     daemoniker::send(path("missing.pid"), daemoniker::Signal::sigterm, ec);

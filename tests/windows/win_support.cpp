@@ -229,6 +229,11 @@ void WinProcessTest::SetUp() {
 Result WinProcessTest::helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env) {
     std::vector<std::string> args{mode, p("d.pid"), p("report")};
     args.insert(args.end(), kv.begin(), kv.end());
+    // The daemon writes its report after its launcher returned: an earlier
+    // daemon's report must not be there to be read in its place (or caught
+    // half-way through being replaced).
+    std::error_code ec;
+    std::filesystem::remove(path("report"), ec);
     Result r = run_helper(args, env);
     launched(r);
     return r;
