@@ -9,10 +9,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -47,7 +48,7 @@ int main(int argc, char** argv) try {
             // CLI11 takes the arguments last-first when given as a vector.
             std::vector<std::string> args = command_line(argc, argv);
             std::reverse(args.begin(), args.end());
-            app.parse(args);
+            app.parse(std::move(args));
         } catch (const CLI::CallForHelp& e) {
             return app.exit(e);
         } catch (const CLI::CallForAllHelp& e) {

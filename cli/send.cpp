@@ -66,7 +66,8 @@ Command add_send(CLI::App& app) {
     sub->add_option("signal", options->signal, "HUP, SIGHUP, hup, 1, USR1, RTMIN+2, ...")->required();
     sub->footer("Example: daemoniker send /run/app.pid HUP\n"
                 "Exit status: 0 sent; 1 not running (no PID file, or a stale one); 4 refused or failed "
-                "(unreadable or unlocked PID file, no permission); 64 bad usage, unknown signal.");
+                "(unreadable or unlocked PID file, no permission; on Windows also a SIGHUP/USR1/USR2 the "
+                "daemon dropped); 64 bad usage, unknown signal.");
     return {sub, [options] { return run_send(*options); }};
 }
 

@@ -62,6 +62,9 @@ StopResult run_schedule(const std::filesystem::path& pid_file, const Process& da
         } else {
             ec = daemon.signal(item.signal);
         }
+        // Windows: a SIGHUP/USR1/USR2 the daemon drops had no effect, as a
+        // POSIX signal it ignores: the schedule goes on (to KILL, typically).
+        if (ec == errc::signal_dropped) ec.clear();
         if (ec == std::errc::no_such_process) gone = true;
         else if (ec)
             return {exit_status::unknown, "cannot send " + signal_name(item.signal) + " to " + pid_text + ": " + ec.message()};

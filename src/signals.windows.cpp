@@ -20,6 +20,7 @@
 
 #include <sddl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -300,17 +301,28 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
 
 namespace daemoniker::detail::win {
 
+namespace {
+
+DWORD remaining_ms(std::chrono::steady_clock::time_point deadline) noexcept {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return left.count() <= 0 ? 0 : static_cast<DWORD>(left.count());
+}
+
+} // namespace
+
 void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec,
-                     std::chrono::milliseconds patience) noexcept {
+                     std::chrono::milliseconds patience, std::chrono::milliseconds limit) noexcept {
     ec.clear();
     // The pipe's name carries the creation time from the PID file: a process
     // that merely reused the PID serves no such pipe.
     const std::wstring name = signal_pipe_name(pid, created);
     Handle pipe;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    const auto no_channel_after = std::chrono::steady_clock::now() + patience;
+    const auto now = std::chrono::steady_clock::now();
+    const auto deadline = now + limit;
+    const auto no_channel_after = now + patience;
     while (!pipe.valid()) {
-        pipe.reset(::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr));
+        pipe.reset(::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                                 FILE_FLAG_OVERLAPPED, nullptr));
         if (pipe.valid()) break;
         const DWORD e = ::GetLastError();
         if (std::chrono::steady_clock::now() > deadline) {
@@ -318,7 +330,8 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
             return;
         }
         if (e == ERROR_PIPE_BUSY) {
-            ::WaitNamedPipeW(name.c_str(), 1000);
+            // (0 would mean the pipe's default wait.)
+            ::WaitNamedPipeW(name.c_str(), std::clamp<DWORD>(remaining_ms(deadline), 1, 1000));
         } else if (e == ERROR_FILE_NOT_FOUND) {
             // No instance: no SignalHandler (yet).
             if (std::chrono::steady_clock::now() >= no_channel_after) {
@@ -336,9 +349,31 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
     std::int32_t number = signal_number;
     DWORD n = 0;
     char ack = 0;
-    // Write the number and read the acknowledgement in one call.
-    if (!::TransactNamedPipe(pipe.get(), &number, sizeof number, &ack, 1, &n, nullptr) || n != 1) {
+    // Write the number and read the acknowledgement in one call, overlapped:
+    // a daemon that stopped answering (suspended, or its listener stuck)
+    // must not hold the sender, or a supervisor passing a signal on, forever.
+    Handle done(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    if (!done.valid()) {
         ec = last_error();
+        return;
+    }
+    OVERLAPPED ov{};
+    ov.hEvent = done.get();
+    if (!::TransactNamedPipe(pipe.get(), &number, sizeof number, &ack, 1, nullptr, &ov)) {
+        if (::GetLastError() != ERROR_IO_PENDING) {
+            ec = last_error();
+            return;
+        }
+        if (::WaitForSingleObject(done.get(), remaining_ms(deadline)) != WAIT_OBJECT_0) {
+            ::CancelIoEx(pipe.get(), &ov);
+            ::GetOverlappedResult(pipe.get(), &ov, &n, TRUE);
+            ec = std::make_error_code(std::errc::timed_out);
+            return;
+        }
+    }
+    if (!::GetOverlappedResult(pipe.get(), &ov, &n, FALSE) || n != 1) {
+        ec = last_error();
+        if (!ec) ec = std::make_error_code(std::errc::protocol_error);
         return;
     }
     if (ack == ack_dropped) ec = make_error_code(errc::signal_dropped);
@@ -346,6 +381,9 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
 }
 
 void set_receipt_filter(ReceiptFilter filter, void* context) noexcept {
+    // The filter goes first and comes last, so that it is never called with
+    // another filter's context (a filter also refuses a null one).
+    receipt_filter.store(nullptr);
     receipt_context.store(context);
     receipt_filter.store(filter);
 }

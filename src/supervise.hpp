@@ -19,6 +19,10 @@
 //      for SIGABRT as abort() gives), since a program that cannot be asked
 //      has no cleanup to run; SIGHUP, SIGUSR1 and SIGUSR2 are dropped with a
 //      line on the supervisor's stderr.
+// SIGHUP, SIGUSR1 and SIGUSR2 are passed on while the sender waits for the
+// acknowledgement (bounded to a second), so that one the program drops, or
+// cannot receive, is reported to the sender as errc::signal_dropped. The
+// others are passed on after the acknowledgement, on the handler's thread.
 // The supervisor exits with the program's exit code and removes the PID file.
 
 #include "options.hpp"

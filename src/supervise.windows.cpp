@@ -53,19 +53,35 @@ struct Supervisor::State {
         return sent;
     }
 
+    State() = default;
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+    ~State() {
+        // A listener thread already inside on_receipt() finishes safely: the
+        // handler, declared last, is destroyed first, and joins it while the
+        // other members still live.
+        win::set_receipt_filter(nullptr, nullptr);
+    }
+
     // SIGHUP, SIGUSR1 and SIGUSR2 are passed on at receipt, before the
     // supervisor acknowledges: the sender then learns whether the program
     // took the signal or whether it was dropped. (SIGINT, SIGTERM and SIGABRT
     // always have an effect, so they go the asynchronous way, deliver().)
+    // This runs on the channel's listener thread: the pass-on is bounded, so
+    // a program that stopped answering cannot keep `stop` from reaching the
+    // supervisor.
     static win::Receipt on_receipt(int number, void* context) noexcept {
         const auto signal = signal_from_number(number);
-        if (!signal || (*signal != Signal::sighup && *signal != Signal::sigusr1 && *signal != Signal::sigusr2))
+        if (context == nullptr || !signal ||
+            (*signal != Signal::sighup && *signal != Signal::sigusr1 && *signal != Signal::sigusr2))
             return win::Receipt::pass;
         const auto& s = *static_cast<const State*>(context);
+        // The program is gone, and the supervisor about to follow it.
         if (::WaitForSingleObject(s.process.get(), 0) == WAIT_OBJECT_0) return win::Receipt::dropped;
         std::error_code ec;
-        win::send_to_channel(s.pid, s.created, number, ec, std::chrono::milliseconds(20));
+        win::send_to_channel(s.pid, s.created, number, ec, std::chrono::milliseconds(20), std::chrono::seconds(1));
         if (!ec) return win::Receipt::done;
+        const bool dropped = ec == errc::signal_dropped || ec == errc::no_signal_channel;
         try {
             const std::string name(to_string(*signal));
             if (ec == errc::signal_dropped) {
@@ -74,11 +90,13 @@ struct Supervisor::State {
                 log(name + " dropped: the program (pid " + std::to_string(s.pid) +
                     ") serves no daemoniker signal channel, and Windows has no equivalent");
             } else {
-                log("cannot pass " + name + " on over the program's channel: " + ec.message());
+                // The program may or may not have it: not a drop to report.
+                log("cannot pass " + name + " on over the program's channel (pid " + std::to_string(s.pid) +
+                    "): " + ec.message());
             }
         } catch (...) { // out of memory for the log line: the verdict stands
         }
-        return win::Receipt::dropped;
+        return dropped ? win::Receipt::dropped : win::Receipt::done;
     }
 
     void deliver(int number) const {

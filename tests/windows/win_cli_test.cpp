@@ -244,11 +244,17 @@ TEST_F(WinCliTest, RetryScheduleEscalatesToKillAndTheJobTakesTheProgram) {
     ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
     const DWORD program = program_pid();
 
+    // The program ignores TERM and has no action for HUP, which it drops:
+    // that counts as sent, and the schedule goes on to KILL.
     const auto t0 = std::chrono::steady_clock::now();
-    const Result stopped = cli({"stop", p("d.pid"), "--retry", "TERM/1/KILL/5"});
+    const Result stopped = cli({"stop", p("d.pid"), "--retry", "TERM/1/HUP/1/KILL/5"});
     const auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
-    EXPECT_GE(took, 1s) << "KILL came before the scheduled second";
+    EXPECT_GE(took, 2s) << "KILL came before the scheduled two seconds";
+    EXPECT_NE(slurp(path("err.txt")).find("SIGHUP dropped: the program (pid " + std::to_string(program) +
+                                          ") has no action for it"),
+              std::string::npos)
+        << slurp(path("err.txt"));
     EXPECT_TRUE(wait_exit(sup, 5s));
     EXPECT_TRUE(wait_exit(program, 5s)) << "the program outlived its supervisor";
     // The supervisor died holding its file: stop removed the stale file.
