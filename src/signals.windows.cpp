@@ -367,7 +367,8 @@ void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number
         if (::WaitForSingleObject(done.get(), remaining_ms(deadline)) != WAIT_OBJECT_0) {
             ::CancelIoEx(pipe.get(), &ov);
             ::GetOverlappedResult(pipe.get(), &ov, &n, TRUE);
-            ec = std::make_error_code(std::errc::timed_out);
+            // (Not std::errc::timed_out, which mingw's runtime calls "Unknown error".)
+            ec.assign(static_cast<int>(ERROR_TIMEOUT), std::system_category());
             return;
         }
     }

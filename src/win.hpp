@@ -75,7 +75,7 @@ std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);
 /// errc::no_signal_channel when that process serves none (no SignalHandler)
 /// for `patience` (a daemon that just reported success may be about to start
 /// its SignalHandler; a running one always has an instance of its pipe);
-/// std::errc::timed_out when the whole exchange took longer than `limit`.
+/// ERROR_TIMEOUT when the whole exchange took longer than `limit`.
 void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec,
                      std::chrono::milliseconds patience = std::chrono::milliseconds(200),
                      std::chrono::milliseconds limit = std::chrono::seconds(5)) noexcept;

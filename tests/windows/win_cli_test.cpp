@@ -209,6 +209,37 @@ TEST_F(WinCliTest, TheSupervisorEndsWithTheProgramAndRemovesTheFile) {
     EXPECT_EQ(cli({"status", p("d.pid")}).exit_code, 3u);
 }
 
+// A program that stopped answering (here: suspended, its channel's pipe
+// still there) holds neither the sender nor the supervisor: the pass-on of
+// SIGHUP gives up after a second and says so, and stop still ends it.
+TEST_F(WinCliTest, AHungProgramHoldsNeitherSendNorStop) {
+    using NtSuspendProcess = LONG(NTAPI*)(HANDLE);
+    const auto suspend = reinterpret_cast<NtSuspendProcess>(
+        reinterpret_cast<void*>(::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "NtSuspendProcess")));
+    ASSERT_NE(suspend, nullptr);
+    const Result started = cli(start_args("serve", {"hup=record"}));
+    ASSERT_EQ(started.exit_code, 0u) << started.err;
+    const DWORD sup = supervisor();
+    ASSERT_TRUE(wait_for_file(path("log.txt"), "serving"));
+    const DWORD program = program_pid();
+    HANDLE h = ::OpenProcess(PROCESS_SUSPEND_RESUME, FALSE, program);
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(suspend(h), 0);
+    ::CloseHandle(h);
+
+    // Whether the program will have it is unknown: not reported as dropped.
+    const Result hup = cli({"send", p("d.pid"), "HUP"});
+    EXPECT_EQ(hup.exit_code, 0u) << hup.err;
+    EXPECT_TRUE(wait_for_file(path("err.txt"), "cannot pass SIGHUP on over the program's channel (pid " +
+                                                   std::to_string(program) + ")"));
+
+    const Result stopped = cli({"stop", p("d.pid")});
+    EXPECT_EQ(stopped.exit_code, 0u) << stopped.err;
+    EXPECT_TRUE(wait_exit(program, 5s));
+    EXPECT_TRUE(wait_exit(sup, 5s));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
 TEST_F(WinCliTest, AbortTerminatesAProgramThatCannotBeAsked) {
     ASSERT_EQ(cli(start_args("sleep")).exit_code, 0u);
     const DWORD sup = supervisor();
