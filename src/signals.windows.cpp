@@ -135,9 +135,11 @@ struct SignalPlatform {
         win::Receipt receipt = win::Receipt::pass;
         if (const auto filter = receipt_filter.load()) {
             receipt = filter(number, receipt_context.load());
-        } else if (index(*sig) > index(Signal::sigabrt)) {
+        } else {
+            // What POSIX would not catch (SIGHUP/USR1/USR2 left at the
+            // default) has no action here.
             std::lock_guard lock(state->mutex);
-            if (state->actions[index(*sig)].kind() == SignalAction::Kind::by_default) receipt = win::Receipt::dropped;
+            if (!needs_catching(*sig, state->actions[index(*sig)].kind())) receipt = win::Receipt::dropped;
         }
         if (receipt == win::Receipt::pass) mark(*sig);
         return receipt == win::Receipt::dropped ? ack_dropped : ack_received;
