@@ -13,7 +13,8 @@ public:
         case errc::not_regular_file: return "not a regular file (refused)";
         case errc::symbolic_link: return "is a symbolic link (refused)";
         case errc::unsafe_directory:
-            return "its directory is world-writable without the sticky bit, so anyone could replace the file (refused)";
+            return "a directory on its path may be written by a user other than you and root, who could replace the "
+                   "file (refused)";
         case errc::replaced: return "the file was replaced repeatedly while it was being locked";
         case errc::malformed_pid_file: return "does not hold a valid PID";
         case errc::stale_pid_file: return "stale: no process holds its lock, the daemon is gone";
@@ -24,6 +25,17 @@ public:
         case errc::no_signal_channel: return "the daemon serves no signal channel (it started no SignalHandler)";
         case errc::signal_dropped:
             return "the daemon has no action for this signal, and Windows no default one: it was dropped";
+        case errc::untrusted_owner:
+            return "owned by a user other than you and root, who could make it name any process (refused)";
+        case errc::writable_by_others:
+            return "writable by its group or by other users, who could make it name any process (refused)";
+        case errc::not_a_pid_file:
+            return "not a PID file: it holds more than one PID line, or has more than one link (refused, left untouched)";
+        case errc::foreign_lock:
+            return "locked by another process, but not with a daemon's lock (a read lock or flock(2)) (refused)";
+        case errc::exited_holder:
+            return "locked, but the process it names has exited (a process it started may still hold the file open)";
+        case errc::fifo_without_reader: return "a FIFO that no process has open for reading";
         }
         return "unknown daemoniker error " + std::to_string(value);
     }

@@ -20,7 +20,7 @@ namespace daemoniker {
 enum class errc {
     not_regular_file = 1, ///< a PID file that is a FIFO, socket, device or directory
     symbolic_link,        ///< a PID file that is a symbolic link
-    unsafe_directory,     ///< a world-writable directory without the sticky bit
+    unsafe_directory,     ///< a directory on the path that a user other than the caller and root may write
     replaced,             ///< the PID file kept being replaced while it was locked
     malformed_pid_file,   ///< empty, or not "PID\n" with a PID in 1..2^31-1
     stale_pid_file,       ///< nobody holds the lock: the daemon is gone
@@ -30,6 +30,12 @@ enum class errc {
     handler_active,       ///< another SignalHandler is already started
     no_signal_channel,    ///< Windows: the daemon serves no signal channel (no SignalHandler started)
     signal_dropped,       ///< Windows: SIGHUP/SIGUSR1/SIGUSR2 reached a daemon with no action for it, and was dropped
+    untrusted_owner,      ///< a PID file owned by a user other than the caller and root
+    writable_by_others,   ///< a PID file that its group or other users may write
+    not_a_pid_file,       ///< an unlocked file that holds more than one PID line, or has several links: never taken over
+    foreign_lock,         ///< a PID file locked by a lock no daemon takes (a read lock, or flock(2) alone)
+    exited_holder,        ///< the PID file is locked, but the process it names has exited
+    fifo_without_reader,  ///< a stream path that is a FIFO no process reads
 };
 
 /// The category of daemoniker::errc.
