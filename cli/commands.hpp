@@ -81,6 +81,7 @@ struct StopOptions {
     std::string signal = "TERM";
     std::string retry;
     CLI::Option* retry_opt = nullptr;
+    bool process_group = false; ///< signal the daemon's process group, and wait for all of it
 };
 void add_stop_options(CLI::App& sub, StopOptions& o);
 

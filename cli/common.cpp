@@ -45,6 +45,67 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of `text` (1 to 4), or
+// 0 when it is not one: a stray continuation byte, a truncated or overlong
+// sequence, a surrogate, or a code point above U+10FFFF.
+std::size_t utf8_sequence(std::string_view text) noexcept {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = byte(0);
+    if (lead < 0x80) return 1;
+    std::size_t length = 0;
+    char32_t code = 0;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        length = 2;
+        code = lead & 0x1fu;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+        length = 3;
+        code = lead & 0x0fu;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+        length = 4;
+        code = lead & 0x07u;
+    } else {
+        return 0;
+    }
+    if (text.size() < length) return 0;
+    for (std::size_t i = 1; i < length; ++i) {
+        if ((byte(i) & 0xc0u) != 0x80) return 0;
+        code = code << 6 | (byte(i) & 0x3fu);
+    }
+    const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
+    return length;
+}
+
+void append_hex(std::string& out, unsigned char byte) {
+    constexpr char digits[] = "0123456789abcdef";
+    out += "\\x";
+    out += digits[byte >> 4];
+    out += digits[byte & 0x0f];
+}
+
+} // namespace
+
+std::string escape_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    while (!text.empty()) {
+        const std::size_t length = utf8_sequence(text);
+        const auto lead = static_cast<unsigned char>(text[0]);
+        // U+0080..U+009F (C2 80..C2 9F) are the C1 controls: some terminals act on them.
+        const bool control = length == 0 || lead < 0x20 || lead == 0x7f ||
+                             (length == 2 && lead == 0xc2 && static_cast<unsigned char>(text[1]) < 0xa0);
+        const std::size_t taken = length == 0 ? 1 : length;
+        if (control)
+            for (std::size_t i = 0; i < taken; ++i) append_hex(out, static_cast<unsigned char>(text[i]));
+        else
+            out += text.substr(0, taken);
+        text.remove_prefix(taken);
+    }
+    return out;
+}
+
 void print_error(std::string_view command, std::string_view what, std::string_view details) {
     std::string line = "daemoniker: ";
     if (!command.empty()) {

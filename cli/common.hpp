@@ -65,6 +65,14 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, do
 /// "1h 02m 03s", "5m 07s", "42s", "0.3s" for a duration in seconds.
 std::string format_duration(double seconds);
 
+/// `text` from a program (its STATUS=, the lines it wrote to its stderr),
+/// made safe to print on a terminal: every control character (C0, DEL, and
+/// C1 as encoded in UTF-8) and every byte that is not part of valid UTF-8
+/// becomes \xNN, in lower-case hex, one per byte; all other text, valid
+/// UTF-8 included, stays as it is. Backslashes are not escaped: the result
+/// is for reading, not for decoding.
+std::string escape_controls(std::string_view text);
+
 /// Prints "daemoniker: <command>: <what>" as one line on stderr, then
 /// `details` line by line, indented.
 void print_error(std::string_view command, std::string_view what, std::string_view details = {});

@@ -40,9 +40,11 @@ Launch resolve_identity(const LaunchRequest& request);
 /// NOTIFY_SOCKET. Throws UsageError, or Failure when the program is not found.
 void resolve_program(const LaunchRequest& request, Launch& launch);
 
-/// detail::start(pid_file, options, exec) with the library's exceptions
-/// turned into the command's: AlreadyRunning -> Failure(still_running),
-/// OptionError -> UsageError, any other Error -> Failure(failed).
-process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec);
+/// detail::start(pid_file, options, exec, keeper) with the library's
+/// exceptions turned into the command's: AlreadyRunning ->
+/// Failure(still_running), OptionError -> UsageError, any other Error ->
+/// Failure(failed).
+process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec,
+                         process_id* keeper = nullptr);
 
 } // namespace daemoniker::cli

@@ -2,29 +2,37 @@
 
 #include "process.hpp"
 
+#include "pid_file.hpp" // the library's refusal_reason()
+
 #include <daemoniker/pid_file.hpp>
 
 namespace daemoniker::cli {
+namespace {
+// Conditions of the file itself that the library's rules refuse (as opposed
+// to failures to read it).
+bool refused(std::error_code ec) {
+    return ec.category() == category() && ec != errc::replaced && ec != errc::exited_holder &&
+           ec != errc::malformed_pid_file;
+}
+} // namespace
 
 Probe probe(const std::filesystem::path& pid_file) {
-    std::error_code ec;
-    const auto info = inspect_pid_file(pid_file, ec);
-    if (ec) return {Verdict::unknown, 0, false, "cannot read PID file: " + ec.message()};
+    DaemonReading info = read_daemon(pid_file);
     const auto pid = info.pid;
     const auto pid_text = "pid " + std::to_string(pid);
-    if (info.state == PidFileState::absent) return {Verdict::absent, 0, false, {}};
+    if (info.error == errc::exited_holder)
+        return {Verdict::unknown, pid, false,
+                "the PID file is locked, but " + pid_text +
+                    " has exited (a process it started may still hold the file open)", {}};
+    if (info.error == errc::malformed_pid_file)
+        return {Verdict::unknown, 0, false, "the PID file is locked but holds no valid PID", {}};
+    if (info.error) return {Verdict::unknown, pid, false, (refused(info.error) ? "refusing PID file " : "cannot read PID file ") + detail::refusal_reason(pid_file, info.error), {}};
+    if (info.state == PidFileState::absent) return {Verdict::absent, 0, false, {}, {}};
+    if (info.state == PidFileState::running) return {Verdict::running, pid, true, {}, std::move(info.process)};
     // A zombie is not alive; "cannot tell" (no /proc) counts as alive.
     const bool alive = pid > 0 && is_alive(pid) != false;
-    if (info.state == PidFileState::running) {
-        if (pid == 0) return {Verdict::unknown, 0, false, "the PID file is locked but holds no valid PID"};
-        if (!alive)
-            return {Verdict::unknown, pid, false,
-                    "the PID file is locked, but " + pid_text +
-                        " has exited (a process it started may still hold the file open)"};
-        return {Verdict::running, pid, true, {}};
-    }
-    if (pid == 0) return {Verdict::stale, 0, false, "the PID file is not locked and holds no valid PID"};
-    if (!alive) return {Verdict::stale, pid, false, "the PID file is not locked and " + pid_text + " has exited"};
+    if (pid == 0) return {Verdict::stale, 0, false, "the PID file is not locked and holds no valid PID", {}};
+    if (!alive) return {Verdict::stale, pid, false, "the PID file is not locked and " + pid_text + " has exited", {}};
     // Alive, but nobody vouches for it: compare its start with the file's last write.
     const auto started = process_age(pid);
     const auto written = file_age(pid_file);
@@ -32,11 +40,13 @@ Probe probe(const std::filesystem::path& pid_file) {
     if (started && written && started->count() + 1.0 < written->count())
         return {Verdict::stale, pid, true,
                 "the PID file is not locked and " + pid_text +
-                    " belongs to a process that started after the file was written (the PID was reused)"};
+                    " belongs to a process that started after the file was written (the PID was reused)",
+                {}};
     return {Verdict::running_unverified, pid, true,
             "the PID file is not locked (written by a tool that does not lock it?); " + pid_text + " is alive" +
                 (started && written ? " and started before the file was written" : "") +
-                ", but nothing proves it is the daemon"};
+                ", but nothing proves it is the daemon",
+            {}};
 }
 
 } // namespace daemoniker::cli

@@ -4,6 +4,7 @@
 // zombie) counts as gone, and age from the process table.
 
 #include <daemoniker/errors.hpp>
+#include <daemoniker/pid_file.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -31,6 +32,8 @@ public:
 
     /// Pins `pid`. Sets `ec` (ESRCH: no such process) and returns an empty Process on failure.
     static Process pin(process_id pid, std::error_code& ec);
+    /// Takes over a handle that pins `pid` already (no_handle: the bare PID).
+    static Process adopt(process_id pid, native_handle_type handle) noexcept;
 
     Process() = default;
     Process(Process&& other) noexcept;
@@ -59,9 +62,34 @@ private:
     native_handle_type handle_ = no_handle;
 };
 
-/// Whether a process with this PID runs; a zombie does not. std::nullopt
-/// when the system cannot tell.
+/// One reading of a PID file by the library's rules (trust, lock, the
+/// process's liveness), with the daemon pinned when it runs.
+struct DaemonReading {
+    PidFileState state = PidFileState::absent;
+    process_id pid = 0;    ///< the PID the file names (also when `error` is set), 0 when none
+    Process process;       ///< state == running: the daemon, pinned
+    std::error_code error; ///< refused or unreadable; state is then absent
+};
+DaemonReading read_daemon(const std::filesystem::path& pid_file);
+
+/// The process group of a running process, asked while it is pinned (its
+/// group then exists, so the ID names no other group). POSIX only; errors
+/// for a group that is this command's own or init's.
+process_id process_group_of(const Process& process, std::error_code& ec);
+/// Sends `signal` to every process of group `pgid`.
+std::error_code signal_group(process_id pgid, int signal);
+/// Whether any process of group `pgid` runs (zombies do not count).
+bool group_alive(process_id pgid);
+
+/// Whether a process with this PID runs; a zombie does not, a process whose
+/// main thread has exited while other threads run does. std::nullopt when
+/// the system cannot tell.
 std::optional<bool> is_alive(process_id pid);
+
+/// Whether the process is on its way out: it has released its memory (so it
+/// closed no descriptor by exec'ing), though its exit may not show yet on a
+/// pin. Linux: /proc/PID/exe no longer resolves. False where unknown.
+bool is_exiting(process_id pid);
 
 /// How long ago the process started, from the process table (Linux:
 /// /proc/PID/stat and /proc/uptime).

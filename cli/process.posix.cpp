@@ -5,9 +5,13 @@
 
 #include "signal_names.hpp"
 
-#include "pidfd.hpp" // the library's internal pidfd calls
+#include "pid_file.hpp" // the library's PID-file reader
+#include "pidfd.hpp"    // the library's internal pidfd calls
+
+#include <dirent.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -88,6 +92,13 @@ Process Process::pin(process_id pid, std::error_code& ec) {
     return p;
 }
 
+Process Process::adopt(process_id pid, native_handle_type handle) noexcept {
+    Process p;
+    p.pid_ = pid;
+    p.handle_ = handle;
+    return p;
+}
+
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, -1)) {}
 
@@ -134,13 +145,91 @@ std::error_code Process::signal(int signal) const {
     return r == 0 ? std::error_code() : std::error_code(errno, std::system_category());
 }
 
+DaemonReading read_daemon(const std::filesystem::path& pid_file) {
+    DaemonReading out;
+    detail::PidFileReading reading;
+    out.error = detail::read_pid_file(pid_file, reading);
+    out.pid = reading.pid;
+    if (out.error) return out;
+    out.state = reading.state;
+    if (reading.state == PidFileState::running) out.process = Process::adopt(reading.pid, reading.pidfd.release());
+    return out;
+}
+
+process_id process_group_of(const Process& process, std::error_code& ec) {
+    ec.clear();
+    const pid_t pgid = ::getpgid(static_cast<pid_t>(process.pid()));
+    if (pgid < 0) {
+        ec.assign(errno, std::system_category());
+        return 0;
+    }
+    // Asked while the pin shows the process alive: its group existed then,
+    // and a group's ID is not reused while any member lives.
+    if (process.exited()) {
+        ec.assign(ESRCH, std::system_category());
+        return 0;
+    }
+    if (pgid <= 1 || pgid == ::getpgrp()) {
+        ec = std::make_error_code(std::errc::operation_not_permitted);
+        return 0;
+    }
+    return pgid;
+}
+
+std::error_code signal_group(process_id pgid, int signal) {
+    if (pgid <= 1) return std::make_error_code(std::errc::invalid_argument);
+    if (::kill(-static_cast<pid_t>(pgid), signal) == 0) return {};
+    return {errno, std::system_category()};
+}
+
+bool group_alive(process_id pgid) {
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) return ::kill(-static_cast<pid_t>(pgid), 0) == 0;
+    bool alive = false;
+    while (const dirent* entry = ::readdir(proc)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        bool no_proc = false;
+        const auto pid = std::strtoll(entry->d_name, nullptr, 10);
+        const auto stat = proc_stat(pid, no_proc);
+        // [0] state, [2] process group (fields 3 and 5 of proc(5)).
+        if (stat && (*stat)[2] == std::to_string(pgid) && (*stat)[0] != "Z" && (*stat)[0] != "X") {
+            alive = true;
+            break;
+        }
+    }
+    ::closedir(proc);
+    return alive;
+}
+
 std::optional<bool> is_alive(process_id pid) {
     if (pid <= 0) return false;
+    // A pidfd tells the thread group's end: a main thread that exited while
+    // others run shows as a zombie in /proc, yet the process runs.
+    const int pidfd = detail::pidfd_open(static_cast<pid_t>(pid));
+    if (pidfd >= 0) {
+        pollfd p{pidfd, POLLIN, 0};
+        const bool exited = ::poll(&p, 1, 0) == 1;
+        ::close(pidfd);
+        return !exited;
+    }
+    if (errno == ESRCH) return false;
     bool no_proc = false;
     if (const auto stat = proc_stat(pid, no_proc)) return (*stat)[0] != "Z" && (*stat)[0] != "X";
     if (!no_proc) return false; // /proc works, and has no such process
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return std::nullopt; // maybe a zombie
     return false;
+}
+
+bool is_exiting(process_id pid) {
+    // An exiting process releases its memory before its descriptors
+    // (do_exit: exit_mm, then exit_files); an exec replaces the memory
+    // before it closes the close-on-exec descriptors. So after one of them
+    // closed, a missing executable link means the process is dying.
+    char link[64];
+    char target[16];
+    std::snprintf(link, sizeof link, "/proc/%lld/exe", static_cast<long long>(pid));
+    if (::readlink(link, target, sizeof target) >= 0) return false;
+    return errno == ENOENT && ::access("/proc/self/exe", F_OK) == 0;
 }
 
 std::optional<std::chrono::duration<double>> process_age(process_id pid) {

@@ -53,6 +53,13 @@ Process Process::pin(process_id pid, std::error_code& ec) {
     return p;
 }
 
+Process Process::adopt(process_id pid, native_handle_type handle) noexcept {
+    Process p;
+    p.pid_ = pid;
+    p.handle_ = handle;
+    return p;
+}
+
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, no_handle)) {}
 
@@ -86,6 +93,43 @@ std::error_code Process::signal(int signal) const {
     if (ec && exited()) return std::make_error_code(std::errc::no_such_process);
     return ec;
 }
+
+// The library's reader, then a pin, then the reader again: when both
+// readings name the same locked daemon, the handle taken between them is
+// the daemon's (a PID is not reused while its PID file's lock is held).
+DaemonReading read_daemon(const std::filesystem::path& pid_file) {
+    DaemonReading out;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        out = DaemonReading{};
+        const auto before = inspect_pid_file(pid_file, out.error);
+        out.pid = before.pid;
+        if (out.error || before.state != PidFileState::running) {
+            out.state = out.error ? PidFileState::absent : before.state;
+            return out;
+        }
+        std::error_code ec;
+        Process pinned = Process::pin(before.pid, ec);
+        const auto after = inspect_pid_file(pid_file, ec);
+        if (!ec && pinned && after.state == PidFileState::running && after.pid == before.pid) {
+            out.state = PidFileState::running;
+            out.process = std::move(pinned);
+            return out;
+        }
+    }
+    out.error = make_error_code(errc::replaced);
+    return out;
+}
+
+process_id process_group_of(const Process&, std::error_code& ec) {
+    ec = std::make_error_code(std::errc::function_not_supported);
+    return 0;
+}
+
+std::error_code signal_group(process_id, int) { return std::make_error_code(std::errc::function_not_supported); }
+
+bool group_alive(process_id) { return false; }
+
+bool is_exiting(process_id) { return false; }
 
 std::optional<bool> is_alive(process_id pid) {
     if (pid <= 0) return false;

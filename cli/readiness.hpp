@@ -47,12 +47,16 @@ struct Readiness {
     std::size_t dropped = 0; ///< datagrams refused (foreign sender, too long, malformed)
 };
 
-/// While it lives, SIGINT, SIGTERM and SIGHUP do not end this process: they
-/// are kept for wait_ready(), which then reports them, so that start can stop
-/// a half-started program instead of leaving it behind (Linux: a signalfd;
-/// elsewhere the signals keep their default action). Create it before the
-/// program is started: a signal that comes meanwhile waits for wait_ready().
-/// The program does not inherit the blocked mask (the daemon resets it).
+/// From its creation to the end of this process, SIGINT, SIGTERM and SIGHUP
+/// do not end it: while it lives they are kept for wait_ready(), which then
+/// reports them, so that start can stop a half-started program instead of
+/// leaving it behind (Linux: a signalfd; elsewhere the signals keep their
+/// default action). Create it before the program is started: a signal that
+/// comes meanwhile waits for wait_ready(). They stay blocked after it is
+/// gone, since start is then ending: a further Ctrl-C while it stops the
+/// program must not cut short its report and the removal of its socket
+/// directory. The program does not inherit the blocked mask (the daemon
+/// resets it).
 class Interrupts {
 public:
     Interrupts();
@@ -72,8 +76,10 @@ private:
 
 /// Waits until the program sends READY=1 (ready) or ERRNO= (error), exits,
 /// `interrupts` reports a signal (interrupted), or `deadline` passes. Only
-/// datagrams sent by `sender_uid` or root count (checked with SCM_CREDENTIALS
-/// where the system has them).
+/// datagrams sent by the program itself (its PID, as systemd's default
+/// NotifyAccess=main) running as `sender_uid` or root count, checked with
+/// SCM_CREDENTIALS where the system has them; the others are counted in
+/// Readiness::dropped.
 Readiness wait_ready(const NotifySocket& socket, const Process& program, const Interrupts& interrupts,
                      std::uint32_t sender_uid, clock::time_point deadline);
 

@@ -5,7 +5,7 @@
 // 0600, handed to the program's user when the program runs as another user
 // (the directory then becomes 0711, so that user can reach the socket but
 // nobody can list or add files). A sender must also show, through kernel
-// checked credentials, the program's uid or root.
+// checked credentials, the program's PID (and its uid or root).
 
 #include "readiness.hpp"
 
@@ -54,7 +54,10 @@ struct Received {
 
 // Reads one pending datagram, closing any descriptors sent along with it
 // (sd_notify_barrier() waits for exactly that; FDSTORE=1 is not served).
-Received receive(int fd, std::uint32_t sender_uid) {
+// Accepted only from the program itself, `main_pid`, as under systemd's
+// default NotifyAccess=main: a READY=1 of one of its children (a worker, a
+// helper script) does not mean that the program is ready.
+Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] std::uint32_t sender_uid) {
     Received r;
     char buf[notify_datagram_max + 1];
 #ifdef SCM_CREDENTIALS
@@ -79,7 +82,11 @@ Received receive(int fd, std::uint32_t sender_uid) {
     } while (n < 0 && errno == EINTR);
     if (n < 0) return r;
     r.got = true;
-    bool credentials_ok = true;
+#ifdef SCM_CREDENTIALS
+    bool credentials_ok = false; // SO_PASSCRED: the kernel attaches them to every datagram
+#else
+    bool credentials_ok = true; // no way to tell the sender
+#endif
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET) continue;
         if (c->cmsg_type == SCM_RIGHTS) {
@@ -94,7 +101,7 @@ Received receive(int fd, std::uint32_t sender_uid) {
         if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
             ucred who{};
             std::memcpy(&who, CMSG_DATA(c), sizeof who);
-            credentials_ok = who.uid == sender_uid || who.uid == 0;
+            credentials_ok = who.pid == main_pid && (who.uid == sender_uid || who.uid == 0);
         }
 #endif
     }
@@ -167,9 +174,10 @@ Interrupts::Interrupts() : masks_(std::make_unique<Masks>()) {
 Interrupts::~Interrupts() {
     if (fd_ < 0) return;
     ::close(fd_);
-    // A signal that came after the last look acts once unblocked; the
-    // caller has cleaned up by then.
-    ::sigprocmask(SIG_SETMASK, &masks_->old, nullptr);
+    // The signals stay blocked: start ends once the wait is over, and is
+    // still stopping the program, reporting and removing its socket. A
+    // signal unblocked now (a second Ctrl-C, pending since) would end it
+    // before that; blocked, it is discarded when the process exits.
 }
 
 int Interrupts::taken() const {
@@ -201,7 +209,7 @@ Readiness wait_ready(const NotifySocket& socket, const Process& program, const I
         }
         // Datagrams first, so the status text of a program that exits is kept.
         for (;;) {
-            const auto got = receive(socket.native_handle(), sender_uid);
+            const auto got = receive(socket.native_handle(), program.pid(), sender_uid);
             if (!got.got) break;
             if (!got.accepted) {
                 ++result.dropped;

@@ -8,6 +8,8 @@
 #include "process.hpp"
 #include "signal_names.hpp"
 
+#include "pid_file.hpp" // the library's refusal_reason()
+
 #include <daemoniker/signals.hpp>
 
 #include <CLI/CLI.hpp>
@@ -25,14 +27,10 @@ struct SendOptions {
 // KILL where the library carries no such signal (Windows): TerminateProcess
 // of the process the locked PID file names, pinned first, as stop does.
 std::error_code kill_pinned(const std::filesystem::path& pid_file) {
-    const Probe before = probe(pid_file);
-    if (before.verdict == Verdict::absent) return make_error_code(errc::not_running);
-    if (before.verdict != Verdict::running) return make_error_code(errc::stale_pid_file);
-    std::error_code ec;
-    const Process daemon = Process::pin(before.pid, ec);
-    const Probe after = probe(pid_file);
-    if (ec || after.verdict != Verdict::running || after.pid != before.pid) return make_error_code(errc::stale_pid_file);
-    return daemon.signal(kill_signal);
+    const Probe p = probe(pid_file);
+    if (p.verdict == Verdict::absent) return make_error_code(errc::not_running);
+    if (p.verdict != Verdict::running) return make_error_code(errc::stale_pid_file);
+    return p.daemon.signal(kill_signal);
 }
 
 int run_send(const SendOptions& o) {
@@ -54,7 +52,7 @@ int run_send(const SendOptions& o) {
         throw Failure(exit_status::failed,
                       "not running: " + (p.reason.empty() ? ec.message() : p.reason) + "; " + name + " not sent");
     }
-    throw Failure(exit_status::unknown, "cannot send " + name + " through '" + o.pid_file + "': " + ec.message());
+    throw Failure(exit_status::unknown, "cannot send " + name + " through " + detail::refusal_reason(pid_file, ec));
 }
 
 } // namespace

@@ -28,19 +28,31 @@ int parse_umask(const std::string& text) {
     return value;
 }
 
+// An empty path has no meaning for any of start's path options (and
+// std::filesystem throws on it): a usage error that names the option.
+std::filesystem::path path_option(const char* option, const std::string& text) {
+    if (text.empty()) throw UsageError(std::string(option) + ": the path is empty");
+    return path_arg(text);
+}
+
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
-    std::error_code ec1;
-    std::error_code ec2;
-    const auto x = std::filesystem::weakly_canonical(std::filesystem::absolute(a), ec1);
-    const auto y = std::filesystem::weakly_canonical(std::filesystem::absolute(b), ec2);
-    return !ec1 && !ec2 && x == y;
+    std::error_code ec;
+    const auto x = std::filesystem::absolute(a, ec);
+    if (ec) return false;
+    const auto y = std::filesystem::absolute(b, ec);
+    if (ec) return false;
+    const auto cx = std::filesystem::weakly_canonical(x, ec);
+    if (ec) return false;
+    const auto cy = std::filesystem::weakly_canonical(y, ec);
+    return !ec && cx == cy;
 }
 
 } // namespace
 
-process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec) {
+process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec,
+                         process_id* keeper) {
     try {
-        return detail::start(pid_file, options, exec);
+        return detail::start(pid_file, options, exec, keeper);
     } catch (const AlreadyRunning& e) {
         throw Failure(exit_status::still_running, e.what());
     } catch (const OptionError& e) {
@@ -88,13 +100,12 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
 
 StartBasics start_basics(const StartOptions& o) {
     StartBasics s;
-    if (o.pid_file.empty()) throw UsageError("--pid-file: empty path");
-    s.pid_file = path_arg(o.pid_file);
+    s.pid_file = path_option("--pid-file", o.pid_file);
     Options& options = s.options;
-    if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = path_arg(*v);
-    if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = path_arg(*v);
-    if (auto v = given(o.stdout_opt, o.stdout_path)) options.stdout_goto = path_arg(*v);
-    if (auto v = given(o.stderr_opt, o.stderr_path)) options.stderr_goto = path_arg(*v);
+    if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = path_option("--chdir", *v);
+    if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = path_option("--stdin", *v);
+    if (auto v = given(o.stdout_opt, o.stdout_path)) options.stdout_goto = path_option("--stdout", *v);
+    if (auto v = given(o.stderr_opt, o.stderr_path)) options.stderr_goto = path_option("--stderr", *v);
     if (auto v = given(o.umask_opt, o.umask)) options.umask = parse_umask(*v);
     if (auto v = given(o.timeout_opt, o.timeout)) {
         const auto t = parse_seconds(*v);

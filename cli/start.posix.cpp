@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 namespace daemoniker::cli {
 namespace {
@@ -64,39 +65,85 @@ struct StderrFile {
         if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(max_lines));
         if (lines.empty()) return {};
         std::string out = "last lines of " + path->string() + ":";
-        for (const auto& l : lines) out += "\n  " + l;
+        // The program's bytes, shown without letting them command our terminal.
+        for (const auto& l : lines) out += "\n  " + escape_controls(l);
         return out;
     }
 };
 
-// Stops a program that did not become ready: SIGTERM, then SIGKILL after a
-// grace period. The pin guarantees the signals reach the program.
-void stop_program(const Process& program, const std::filesystem::path& pid_file) {
-    if (!program.signal(SIGTERM) && !program.wait_exit(clock::now() + 5s)) program.signal(SIGKILL);
-    program.wait_exit(clock::now() + 10s);
-    reap_child(program.pid());
-    detail::remove_if_abandoned(pid_file, program.pid());
+// The program as start knows it: pinned, with its lock keeper, which is
+// this process's child (start is a subreaper), ends right after the program
+// and mirrors how it ended.
+struct Started {
+    process_id pid = 0;
+    Process program; ///< empty when it had ended before it could be pinned
+    process_id keeper = 0;
+};
+
+// How the program ended, as its keeper mirrors it. Waits for the keeper,
+// which removes the PID file before it exits.
+std::string reap_keeper(process_id keeper) {
+    if (keeper <= 0) return "exited";
+    std::error_code ec;
+    const Process k = Process::pin(keeper, ec);
+    if (!ec) k.wait_exit(clock::now() + 5s);
+    return reap_child(keeper).value_or("exited");
 }
 
-// The program ended: collect how, remove its PID file (it cannot: the
-// library's exit-time removal did not survive the exec), and fail.
-[[noreturn]] void fail_ended(const Process& program, process_id pid, const std::filesystem::path& pid_file,
-                             const StderrFile& err, const std::string& when, const std::string& status_text) {
-    // The lock goes when the program's descriptors close, a moment before
-    // its exit is visible: wait for the exit itself.
-    if (!program.wait_exit(clock::now() + 2s)) {
-        // Alive without the lock: it closed the descriptor it inherited.
-        stop_program(program, pid_file);
-        throw Failure(exit_status::failed, "the program (pid " + std::to_string(pid) +
-                                               ") does not hold the lock on its PID file: it closed the "
-                                               "descriptor it inherited (programs that close every inherited "
-                                               "descriptor cannot be started this way); it was stopped",
-                      err.tail());
+bool wait_group(process_id group, clock::time_point deadline) {
+    while (group > 0 && group_alive(group)) {
+        if (clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(10ms);
     }
-    const auto how = reap_child(pid).value_or("exited");
+    return true;
+}
+
+// Stops a program that did not become ready, with the children it started
+// (its process group, whose leader it is): SIGTERM, then SIGKILL after a
+// grace period. The pin guarantees the signals reach the program; the group
+// exists as long as one of its members does, so its ID names no other.
+void stop_program(const Started& s, const std::filesystem::path& pid_file) {
+    const Process& program = s.program;
+    std::error_code ec;
+    const process_id group = program ? process_group_of(program, ec) : 0;
+    auto signal_all = [&](int sig) {
+        if (group > 0) signal_group(group, sig);
+        else if (program) program.signal(sig);
+    };
+    signal_all(SIGTERM);
+    const bool ended = program.wait_exit(clock::now() + 5s) && wait_group(group, clock::now() + 5s);
+    if (!ended) signal_all(SIGKILL);
+    program.wait_exit(clock::now() + 10s);
+    wait_group(group, clock::now() + 5s);
+    reap_keeper(s.keeper);
+    detail::remove_if_abandoned(pid_file, s.pid);
+}
+
+// What became of a PID file that no longer names the running program.
+std::string lost_file(const std::filesystem::path& pid_file) {
+    const DaemonReading now = read_daemon(pid_file);
+    std::string what = "its PID file '" + pid_file.string() + "' ";
+    if (now.error) return what + "can no longer be read: " + detail::refusal_reason(pid_file, now.error);
+    if (now.state == PidFileState::absent) return what + "was removed by another process";
+    if (now.state == PidFileState::running) return what + "was replaced by another process (it names pid " + std::to_string(now.pid) + ")";
+    return what + "lost its lock (its lock keeper ended)";
+}
+
+// The program ended (or lost its PID file): say how, and fail.
+[[noreturn]] void fail_ended(const Started& s, const std::filesystem::path& pid_file, const StderrFile& err,
+                             const std::string& when, const std::string& status_text) {
+    const process_id pid = s.pid;
+    // The keeper removes the file when the program's thread group has
+    // ended, a moment before that shows on the pin: wait for it.
+    if (!s.program.wait_exit(clock::now() + 2s)) {
+        std::string what = "the program (pid " + std::to_string(pid) + ") runs, but " + lost_file(pid_file);
+        stop_program(s, pid_file);
+        throw Failure(exit_status::failed, what + "; the program was stopped", err.tail());
+    }
+    const auto how = reap_keeper(s.keeper);
     detail::remove_if_abandoned(pid_file, pid);
     std::string what = "the program (pid " + std::to_string(pid) + ") " + how + " " + when;
-    if (!status_text.empty()) what += " (its last status: \"" + status_text + "\")";
+    if (!status_text.empty()) what += " (its last status: \"" + escape_controls(status_text) + "\")";
     throw Failure(exit_status::failed, what, err.tail());
 }
 
@@ -151,25 +198,30 @@ int PreparedStart::run() {
     std::optional<Interrupts> interrupts;
     if (s.wait_ready) interrupts.emplace();
 
-    const process_id pid = start_program(s.pid_file, s.options, s.launch.exec);
-
+    Started started;
+    started.pid = start_program(s.pid_file, s.options, s.launch.exec, &started.keeper);
+    const process_id pid = started.pid;
     std::error_code ec;
-    Process program = Process::pin(pid, ec);
-    // The program holds the lock unless it has ended (or closed the descriptor).
+    started.program = Process::pin(pid, ec);
+    const Process& program = started.program;
+    // The report channel's end means an exec, or a death before it: a dying
+    // process shows on the pin a moment later.
+    if (is_exiting(pid)) program.wait_exit(clock::now() + 2s);
+    // The PID file names the program and carries its keeper's lock until
+    // the program ends (or someone else removes or replaces the file).
     auto holds_lock = [&] {
-        std::error_code e;
-        const auto info = inspect_pid_file(s.pid_file, e);
-        return !e && info.state == PidFileState::running && info.pid == pid && !program.exited();
+        const DaemonReading now = read_daemon(s.pid_file);
+        return !now.error && now.state == PidFileState::running && now.pid == pid && !program.exited();
     };
     if (!s.wait_ready) {
         if (holds_lock()) return exit_status::ok;
-        fail_ended(program, pid, s.pid_file, s.err, "right after it started", {});
+        fail_ended(started, s.pid_file, s.err, "right after it started", {});
     }
 
     const auto ready = wait_ready(*s.socket, program, *interrupts, s.launch.uid, t0 + s.timeout);
     switch (ready.outcome) {
     case Readiness::Outcome::ready: {
-        if (!holds_lock()) fail_ended(program, pid, s.pid_file, s.err, "as it said it was ready", ready.status);
+        if (!holds_lock()) fail_ended(started, s.pid_file, s.err, "as it said it was ready", ready.status);
         if (!s.outer_socket.empty()) {
             // Our own supervisor (systemd, Type=notify) waits for us: pass the
             // readiness on, with the program's PID as the service's main PID.
@@ -183,26 +235,26 @@ int PreparedStart::run() {
         }
         return exit_status::ok;
     }
-    case Readiness::Outcome::exited: fail_ended(program, pid, s.pid_file, s.err, "before it was ready", ready.status);
+    case Readiness::Outcome::exited: fail_ended(started, s.pid_file, s.err, "before it was ready", ready.status);
     case Readiness::Outcome::error: {
-        stop_program(program, s.pid_file);
+        stop_program(started, s.pid_file);
         std::string what = "the program (pid " + std::to_string(pid) +
                            ") reported a failure before it was ready: ERRNO=" + std::to_string(ready.error) + " (" +
                            std::error_code(ready.error, std::system_category()).message() + ")";
-        if (!ready.status.empty()) what += ", status \"" + ready.status + "\"";
+        if (!ready.status.empty()) what += ", status \"" + escape_controls(ready.status) + "\"";
         throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
     }
     case Readiness::Outcome::interrupted:
-        stop_program(program, s.pid_file);
+        stop_program(started, s.pid_file);
         throw Failure(exit_status::failed, "interrupted by " + signal_name(ready.signal) +
                                                " while waiting for the program (pid " + std::to_string(pid) +
                                                ") to be ready; it was stopped");
     case Readiness::Outcome::timeout: break;
     }
-    stop_program(program, s.pid_file);
+    stop_program(started, s.pid_file);
     std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
                        format_duration(std::chrono::duration<double>(s.timeout).count());
-    if (!ready.status.empty()) what += " (its last status: \"" + ready.status + "\")";
+    if (!ready.status.empty()) what += " (its last status: \"" + escape_controls(ready.status) + "\")";
     if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
     throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
 }

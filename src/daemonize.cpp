@@ -1,6 +1,7 @@
 // Platform-independent half of daemonization: how failures are described and
 // how the original process ends.
 
+#include "pid_file.hpp"
 #include "startup.hpp"
 
 #include <daemoniker/daemonize.hpp>
@@ -55,13 +56,19 @@ std::error_code report_code(const Report& report) {
 }
 
 void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder) {
-    if (step == Step::pid_file_lock && holder != 0) throw AlreadyRunning(r.pid_file, holder > 0 ? holder : 0);
+    const bool pid_file_step = step == Step::pid_file_open || step == Step::pid_file_lock || step == Step::pid_file_write;
+    if (step == Step::pid_file_lock && holder != 0 && code.category() != category())
+        throw AlreadyRunning(r.pid_file, holder > 0 ? holder : 0);
     const auto path = path_of(step, r);
     std::string what = "cannot start daemon: ";
     what += to_string(step);
+    if (pid_file_step && code.category() == category()) {
+        what += " " + refusal_reason(path, code);
+        if (code == errc::exited_holder && holder > 0) what += " (pid " + std::to_string(holder) + ")";
+        throw PidFileError(what, path, code);
+    }
     if (!path.empty()) what += " '" + path.string() + "'";
     what += ": " + describe(code);
-    if (code.category() == category()) throw PidFileError(what, path, code);
     throw StartupError(what, step, path, code);
 }
 

@@ -28,6 +28,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/resource.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -157,15 +161,16 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
         what += "execute '" + exec.program + "': " + describe(code);
         throw StartupError(what, step, path, code);
     }
+    if (step == Step::fork_program) {
+        what += "fork the program's process: " + describe(code);
+        throw StartupError(what, step, {}, code);
+    }
+    (void)r;
     const Credentials& c = *exec.spec->credentials;
     what += "drop privileges to ";
     if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
     what += "gid " + std::to_string(c.gid) + ": ";
     switch (static_cast<DropCall>(rep.value)) {
-    case DropCall::chown_pid_file:
-        what += "chown PID file '" + r.pid_file.string() + "'";
-        path = r.pid_file;
-        break;
     case DropCall::setgroups: what += "setgroups"; break;
     case DropCall::setgid: what += "setgid"; break;
     case DropCall::setuid: what += "setuid"; break;
@@ -176,20 +181,24 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
     throw StartupError(what, step, path, code);
 }
 
-// Returns the daemon's PID once it reported success (exec mode: once the
-// program was executed).
-process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const ExecPlan* exec) {
+// Returns the daemon's PID once it reported success (exec mode: the
+// program's, once it was executed; `keeper` receives the lock keeper's).
+process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const ExecPlan* exec, process_id& keeper) {
     ::close(pipe.write);
     const auto deadline = clock::now() + r.success_timeout;
     process_id daemon = 0;
-    bool executing = false; // exec mode: every step succeeded, the daemon is calling execve()
+    bool executing = false; // exec mode: the keeper holds the PID file, the program runs its steps
     for (;;) {
         Report rep;
         Read got = Read::error;
         if (const int e = sys::injected(Step::wait)) errno = e;
         else got = read_report(pipe.read, rep, deadline);
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::daemon_pid) {
-            daemon = rep.value;
+            // From the intermediate: the daemon (exec mode: the keeper). From
+            // the keeper: the program's process. Either may come first.
+            if (static_cast<Step>(rep.step) == Step::fork_program) daemon = rep.value;
+            else if (exec != nullptr) keeper = rep.value;
+            else daemon = rep.value;
             continue;
         }
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::success) {
@@ -229,9 +238,13 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
         }
         if (got == Read::timeout) {
             // The pipe is still open, so the daemon still lives and its PID
-            // cannot have been reused: killing it by PID is safe here.
+            // cannot have been reused: killing it by PID is safe here. (The
+            // program's process is the keeper's child, unreaped until the
+            // keeper ends, which this process, the keeper's reaper while the
+            // intermediate lives or as a subreaper, has not seen happen.)
             if (daemon > 0) ::kill(static_cast<pid_t>(daemon), SIGKILL);
-            else ::kill(intermediate, SIGKILL);
+            if (keeper > 0) ::kill(static_cast<pid_t>(keeper), SIGKILL);
+            if (daemon <= 0 && keeper <= 0) ::kill(intermediate, SIGKILL);
             wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
             ::close(pipe.read);
             reap(intermediate);
@@ -309,98 +322,6 @@ void reset_signals() noexcept {
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
 }
 
-// ---- the daemon's command steps (exec mode) --------------------------------
-
-// Hands the PID file to the target identity, then switches groups, group and
-// user, checking each call; 0 or the errno of the call named in `failed`.
-int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, int pid_fd, DropCall& failed) noexcept {
-    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
-    const gid_t gid = static_cast<gid_t>(c.gid);
-    auto check = [&](DropCall call, int result) {
-        if (result == 0) return 0;
-        failed = call;
-        return errno;
-    };
-    // Owned by the user, so the program can rewrite it (removing it is up to
-    // the directory's permissions).
-    if (int e = check(DropCall::chown_pid_file, ::fchown(pid_fd, uid, gid))) return e;
-    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
-    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
-    if (!c.uid) return 0;
-    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
-    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
-        failed = DropCall::regain_root;
-        return EPERM;
-    }
-    return 0;
-}
-
-// Converts the PID file's lock from an open-file-description lock, which every
-// process that inherits the descriptor shares (the program's children would
-// keep it alive after the program ended), into a record lock owned by this
-// process alone: such a lock survives exec, is not inherited by fork, and so
-// ends exactly when the program ends. The file is never unlocked meanwhile:
-// byte 0 leaves the OFD lock, is taken as a record lock, and only then does
-// the rest of the OFD lock go.
-int hand_lock_to_process(int fd) noexcept {
-#ifdef F_OFD_SETLK
-    struct flock fl {};
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = 0;
-    fl.l_len = 1;
-    // EINVAL: no OFD locks here, so HeldPidFile took a record lock already.
-    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) return errno == EINVAL ? 0 : errno;
-    fl.l_type = F_WRLCK;
-    if (sys::retry([&] { return ::fcntl(fd, F_SETLK, &fl); }) != 0) return errno;
-    fl.l_type = F_UNLCK;
-    fl.l_start = 1;
-    fl.l_len = 0; // to the end of the file and beyond
-    if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) return errno;
-#else
-    (void)fd;
-#endif
-    return 0;
-}
-
-int clear_cloexec(int fd) noexcept {
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags == -1 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == -1) return errno;
-    return 0;
-}
-
-// Runs after the daemon's own steps: privilege drop, the report that every
-// step succeeded, then execve(). The report channel is close-on-exec, so a
-// successful exec ends the report with EOF; a failed one sends a failure.
-[[noreturn]] void exec_program(const Resolved& r, const ExecPlan& exec, int report_fd) noexcept {
-    const int pid_fd = static_cast<int>(held_for_life()->native_handle());
-    if (exec.spec->credentials) {
-        DropCall failed{};
-        if (int e = drop_privileges(*exec.spec->credentials, exec.groups, pid_fd, failed))
-            fail_child(report_fd, Step::drop_privileges, e, {}, static_cast<process_id>(failed));
-    }
-    if (int e = hand_lock_to_process(pid_fd)) fail_child(report_fd, Step::pid_file_lock, e);
-
-    Report ok;
-    ok.kind = Report::success;
-    ok.value = ::getpid();
-    if (!send_report(report_fd, ok)) {
-        if (HeldPidFile* held = held_for_life()) held->release();
-        ::_exit(exit_startup_failed);
-    }
-    // The program inherits the PID file (and holds its lock) and the shielded
-    // descriptors; nothing else but 0-2 is open.
-    int e = clear_cloexec(pid_fd);
-    for (int fd : r.shielded_fds)
-        if (e == 0) e = clear_cloexec(fd);
-    if (e == 0) e = sys::injected(Step::exec);
-    if (e == 0) {
-        ::execve(exec.program.c_str(), exec.argv.data(), exec.envp.data());
-        e = errno;
-    }
-    fail_child(report_fd, Step::exec, e);
-}
-
 // What the daemon needs beyond Resolved, made before the fork: after it the
 // daemon should only read memory and make system calls. Every library
 // function it calls for the first time costs a lazy symbol binding (the
@@ -426,6 +347,225 @@ void prepare_daemon(const Resolved& r, DaemonPlan& plan) {
     stage_streams(r);
 }
 
+// Closes every inherited descriptor but 0-2, `also` (when >= 0), the report
+// pipe and the shielded descriptors.
+void close_for_daemon(const Resolved& r, int report_fd, int also) noexcept {
+    int keep_buf[64];
+    std::vector<int> keep_heap;
+    int* keep = keep_buf;
+    const std::size_t needed = r.shielded_fds.size() + 5;
+    if (needed > 64) {
+        keep_heap.resize(needed);
+        keep = keep_heap.data();
+    }
+    int n = 0;
+    for (int fd : {0, 1, 2, also, report_fd})
+        if (fd >= 0) keep[n++] = fd;
+    for (int fd : r.shielded_fds) keep[n++] = fd;
+    std::sort(keep, keep + n);
+    n = static_cast<int>(std::unique(keep, keep + n) - keep);
+    if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, Step::close_fds, e);
+}
+
+void redirect_streams(const Resolved& r, const DaemonPlan& plan, int report_fd) noexcept {
+    for (int fd = 0; fd < 3; ++fd) {
+        const Step step = stream_step(fd);
+        int e = sys::injected(step);
+        if (e == 0 && fd == 2 && plan.stderr_as_stdout) {
+            // The null device opened once for both: one open() fewer. They
+            // share the open file description, which for the null device
+            // only shows in the status flags (F_SETFL on one shows on the
+            // other); dup2 leaves FD_CLOEXEC clear, as redirect_stream does.
+            if (sys::retry([] { return ::dup2(1, 2); }) < 0) e = errno;
+        } else if (e == 0) {
+            e = redirect_stream(fd, stream_path(r, fd));
+        }
+        struct stat st {};
+        if (e == ENXIO && ::stat(stream_path(r, fd).c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
+            fail_child(report_fd, step, e, errc::fifo_without_reader);
+        if (e != 0) fail_child(report_fd, step, e);
+    }
+}
+
+// ---- the command's daemon: the program's lock keeper ----------------------
+
+// Switches groups, group and user, checking each call; 0 or the errno of the
+// call named in `failed`.
+int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, DropCall& failed) noexcept {
+    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
+    const gid_t gid = static_cast<gid_t>(c.gid);
+    auto check = [&](DropCall call, int result) {
+        if (result == 0) return 0;
+        failed = call;
+        return errno;
+    };
+    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
+    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
+    if (!c.uid) return 0;
+    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
+    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
+        failed = DropCall::regain_root;
+        return EPERM;
+    }
+    return 0;
+}
+
+int clear_cloexec(int fd) noexcept {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags == -1 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == -1) return errno;
+    return 0;
+}
+
+// The program's process: waits for the keeper's word that the PID file
+// names it, then drops privileges, opens its streams with the rights it
+// now has (so a path that a less privileged user controls never makes root
+// create or append to a file), and executes the program. The report pipe is
+// close-on-exec: a successful exec ends the report with EOF, a failed step
+// sends a failure record.
+[[noreturn]] void run_program(const Resolved& r, const DaemonPlan& plan, const ExecPlan& exec, int report_fd,
+                              int go_fd) noexcept {
+    const pid_t keeper = ::getppid();
+    char go = 0;
+    // EOF: the keeper failed, reports why and removes what it made.
+    if (sys::retry([&] { return ::read(go_fd, &go, 1); }) != 1) ::_exit(exit_startup_failed);
+    ::close(go_fd);
+    ::setpgid(0, 0); // the keeper does the same: whichever runs first
+    if (exec.spec->credentials) {
+        DropCall failed{};
+        if (int e = drop_privileges(*exec.spec->credentials, exec.groups, failed))
+            fail_child(report_fd, Step::drop_privileges, e, {}, static_cast<process_id>(failed));
+    }
+    redirect_streams(r, plan, report_fd);
+    // The program inherits 0-2 and the shielded descriptors, nothing else.
+    int e = 0;
+    for (int fd : r.shielded_fds)
+        if (e == 0) e = clear_cloexec(fd);
+#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
+    // The program lives no longer than the keeper of its lock (a keeper
+    // killed by SIGKILL takes it along), so the PID file never names a
+    // running program without its lock. Set last: a change of credentials
+    // clears it. (Exec'ing a set-user-ID program clears it too.)
+    if (e == 0 && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) e = errno;
+    if (e == 0 && ::getppid() != keeper) e = ESRCH; // the keeper died before the signal was armed
+#else
+    (void)keeper;
+#endif
+    if (e == 0) e = sys::injected(Step::exec);
+    if (e == 0) {
+        ::execve(exec.program.c_str(), exec.argv.data(), exec.envp.data());
+        e = errno;
+    }
+    fail_child(report_fd, Step::exec, e);
+}
+
+// Signals that would end the keeper before its program: one meant for the
+// program's session or for every process of a name, a terminal hang-up.
+// Faults (SIGSEGV, SIGABRT, ...) keep their default, so a broken keeper shows.
+void ignore_stray_signals() noexcept {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
+                    SIGVTALRM, SIGPROF, SIGXFSZ})
+        ::sigaction(sig, &ignore, nullptr);
+#ifdef SIGRTMIN
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ::sigaction(sig, &ignore, nullptr);
+#endif
+}
+
+// Holds the PID file until the program's thread group has ended, removes
+// it while the program is still unreaped (its PID cannot have been reused
+// while the file names it), then ends as the program ended.
+[[noreturn]] void keep_until_exit(HeldPidFile& file, pid_t program) noexcept {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(program), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    file.remove();
+    int status = 0;
+    sys::retry([&] { return ::waitpid(program, &status, 0); });
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core); // the program's core, if any, is the one that matters
+        ::signal(sig, SIG_DFL);
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, sig);
+        ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+        ::raise(sig);
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : exit_startup_failed);
+}
+
+// The command's daemon. It changes directory, closes what it inherited,
+// forks the program's process, locks the PID file naming that process, and
+// stays, holding the lock, until the program has ended. Why a keeper and not
+// a lock inherited by the program: docs/how-it-works.md.
+[[noreturn]] void run_keeper(const Resolved& r, DaemonPlan& plan, const ExecPlan& exec, int report_fd) noexcept {
+    close_for_daemon(r, report_fd, -1);
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0) fail_child(report_fd, Step::fork_program, errno);
+    const pid_t program = sys::call(Step::fork_program, [] { return ::fork(); });
+    if (program < 0) fail_child(report_fd, Step::fork_program, errno);
+    if (program == 0) {
+        ::close(go[1]);
+        run_program(r, plan, exec, report_fd, go[0]);
+    }
+    ::close(go[0]);
+    ::setpgid(program, program);
+    // The keeper holds none of the program's descriptors, nor the invoker's
+    // terminal or pipes (`$(daemoniker start ...)` would wait for it).
+    for (int fd : r.shielded_fds) ::close(fd);
+    const int null = ::open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+
+    Report named;
+    named.kind = Report::daemon_pid;
+    named.step = static_cast<std::int32_t>(Step::fork_program);
+    named.value = program;
+    send_report(report_fd, named);
+
+    auto abandon = [&](Step step, int error, errc detail, process_id value) {
+        ::close(go[1]); // the program's process reads EOF and exits
+        int status = 0;
+        sys::retry([&] { return ::waitpid(program, &status, 0); });
+        fail_child(report_fd, step, error, detail, value);
+    };
+    PidFileFailure why;
+    if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why)) abandon(why.step, why.error, why.detail, why.holder);
+    // The program may read its PID file, through the file's group, and never
+    // write it: the file stays the invoker's, as start-stop-daemon and
+    // systemd's PIDFile= require of a root service.
+    if (exec.spec->credentials &&
+        ::fchown(static_cast<int>(plan.pid_file->native_handle()), static_cast<uid_t>(-1),
+                 static_cast<gid_t>(exec.spec->credentials->gid)) != 0) {
+        const int e = errno;
+        plan.pid_file->remove();
+        abandon(Step::pid_file_write, e, {}, 0);
+    }
+    Report ok;
+    ok.kind = Report::success;
+    ok.value = program;
+    if (int e = sys::injected(Step::report)) {
+        plan.pid_file->remove();
+        abandon(Step::report, e, {}, 0);
+    }
+    if (!send_report(report_fd, ok)) {
+        // The original process is gone: nobody learns that the program would run.
+        plan.pid_file->remove();
+        abandon(Step::report, EPIPE, {}, 0);
+    }
+    ::close(report_fd);
+    ignore_stray_signals();
+    const char byte = 1;
+    sys::retry([&] { return ::write(go[1], &byte, 1); }); // fails only if the program's process died: it is waited for
+    ::close(go[1]);
+    keep_until_exit(*plan.pid_file, program);
+}
+
+// ---- the library's daemon ------------------------------------------------
+
 void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd, const ExecPlan* exec) noexcept {
     // The original may have run with 0-2 closed, so the pipe may sit there:
     // move it up, and fill 0-2 with the null device until the redirection, so
@@ -443,44 +583,16 @@ void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd, const ExecPl
 
     ::umask(static_cast<mode_t>(r.umask));
     if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0) fail_child(report_fd, Step::chdir, errno);
+    if (exec != nullptr) run_keeper(r, plan, *exec, report_fd);
 
     PidFileFailure why;
     if (!plan.pid_file->acquire_prepared(plan.pid_dir, ::getpid(), why))
         fail_child(report_fd, why.step, why.error, why.detail, why.holder);
     keep_for_life(std::move(*plan.pid_file)); // moves nothing unless it is own_pid_file
 
-    // Keep 0-2, the PID file, the report pipe and the shielded descriptors.
-    int keep_buf[64];
-    std::vector<int> keep_heap;
-    int* keep = keep_buf;
-    const std::size_t needed = r.shielded_fds.size() + 5;
-    if (needed > 64) {
-        keep_heap.resize(needed);
-        keep = keep_heap.data();
-    }
-    int n = 0;
-    for (int fd : {0, 1, 2, static_cast<int>(held_for_life()->native_handle()), report_fd}) keep[n++] = fd;
-    for (int fd : r.shielded_fds) keep[n++] = fd;
-    std::sort(keep, keep + n);
-    n = static_cast<int>(std::unique(keep, keep + n) - keep);
-    if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, Step::close_fds, e);
-
-    for (int fd = 0; fd < 3; ++fd) {
-        const Step step = stream_step(fd);
-        int e = sys::injected(step);
-        if (e == 0 && fd == 2 && plan.stderr_as_stdout) {
-            // The null device opened once for both: one open() fewer. They
-            // share the open file description, which for the null device
-            // only shows in the status flags (F_SETFL on one shows on the
-            // other); dup2 leaves FD_CLOEXEC clear, as redirect_stream does.
-            if (sys::retry([] { return ::dup2(1, 2); }) < 0) e = errno;
-        } else if (e == 0) {
-            e = redirect_stream(fd, stream_path(r, fd));
-        }
-        if (e != 0) fail_child(report_fd, step, e);
-    }
+    close_for_daemon(r, report_fd, static_cast<int>(held_for_life()->native_handle()));
+    redirect_streams(r, plan, report_fd);
     remember_staged_streams();
-    if (exec != nullptr) exec_program(r, *exec, report_fd);
 
     Report ok;
     ok.kind = Report::success;
@@ -500,7 +612,9 @@ namespace {
 
 // The double fork. Returns the daemon's PID in the original process, 0 in
 // the daemon (which, in exec mode, never returns).
-process_id launch(const Resolved& r, const ExecPlan* exec) {
+process_id launch(const Resolved& r, const ExecPlan* exec, process_id& keeper) {
+    // The directories are checked here, once: the daemon cannot allocate.
+    if (const auto ec = check_directories(r.pid_file)) throw_failure(Step::pid_file_open, r, ec, 0);
     // Buffered output would otherwise be written twice: by us and by the daemon.
     std::fflush(nullptr);
 
@@ -530,7 +644,7 @@ process_id launch(const Resolved& r, const ExecPlan* exec) {
                                Step::fork, {}, {fork_errno, std::system_category()});
         }
         prepare_end_original(); // while the daemon starts, on the other CPU if there is one
-        return run_original(r, pipe, child, exec);
+        return run_original(r, pipe, child, exec, keeper);
     }
 
     // Intermediate process.
@@ -562,10 +676,12 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
         return Role::daemon;
     }
     check_environment(r, options);
-    return launch(r, nullptr) != 0 ? Role::original : Role::daemon;
+    process_id no_keeper = 0;
+    return launch(r, nullptr, no_keeper) != 0 ? Role::original : Role::daemon;
 }
 
-process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec) {
+process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                 process_id* keeper) {
     if (exec.program.empty() || exec.argv.empty())
         throw OptionError("cannot start program: no program given");
     const Resolved r = resolve(pid_file, options);
@@ -582,7 +698,10 @@ process_id start(const std::filesystem::path& pid_file, const Options& options, 
     if (exec.credentials)
         for (auto g : exec.credentials->groups) plan.groups.push_back(static_cast<gid_t>(g));
     static_assert(sizeof(uid_t) <= sizeof(std::uint32_t) && sizeof(gid_t) <= sizeof(std::uint32_t));
-    return launch(r, &plan);
+    process_id keeper_pid = 0;
+    const process_id program = launch(r, &plan, keeper_pid);
+    if (keeper != nullptr) *keeper = keeper_pid;
+    return program;
 }
 
 } // namespace daemoniker::detail

@@ -387,7 +387,8 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
 // Windows has no exec(): the daemon stays, as the program's supervisor (see
 // supervise.hpp). It is this very executable, re-launched with the same
 // command line, which reaches this function again as the daemon.
-process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec) {
+process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                 process_id* keeper) {
     if (is_relaunched()) {
         Supervisor supervisor;
         std::string payload;
@@ -403,7 +404,9 @@ process_id start(const std::filesystem::path& pid_file, const Options& options, 
     const Resolved r = resolve(pid_file, relaunch);
     const auto program = std::filesystem::absolute(exec.program);
     std::fflush(nullptr);
-    return run_original(r, relaunch, encode_program(program, exec), &program);
+    const process_id supervisor = run_original(r, relaunch, encode_program(program, exec), &program);
+    if (keeper != nullptr) *keeper = supervisor;
+    return supervisor;
 }
 
 } // namespace daemoniker::detail

@@ -90,6 +90,7 @@ std::string_view to_string(Step step) noexcept {
     case Step::wait: return "wait for the daemon's report";
     case Step::drop_privileges: return "drop privileges";
     case Step::exec: return "execute the program";
+    case Step::fork_program: return "fork the program";
     }
     return "unknown step";
 }

@@ -2,18 +2,24 @@
 // Daemonize-and-exec: the library half of the `daemoniker` command. Not public
 // API: the command links the library and includes this header from src/.
 //
-// The daemon runs every step of daemonize() (PID file, chdir, umask, closing
-// descriptors, redirections), then the steps of the command: it hands the PID
-// file to the target user and drops privileges, and executes the program in
-// its own process, so the PID in the PID file is the program's. The program
-// inherits the PID file's descriptor and its lock.
+// The daemon becomes the program's lock keeper: it changes directory, sets
+// the umask and closes inherited descriptors, forks the program's process,
+// and locks the PID file, which names that process. The program's process
+// then drops privileges, redirects the standard streams with the rights of
+// the user it runs as, and executes the program, so the PID in the PID file
+// is the program's own. The keeper holds the lock, waits for the program to
+// end, removes the PID file and exits with the program's status. The
+// program holds no descriptor of the PID file: nothing it does to that file
+// (reading it, closing every descriptor, exec'ing again) can end the lock,
+// and the lock ends with the program, not with the children it leaves
+// behind. docs/how-it-works.md says why this shape and not another.
 //
 // The startup contract, extended: the report channel is close-on-exec, so a
 // successful exec closes it. The original process therefore accepts the start
-// when the channel reaches EOF after the daemon's "all steps done, executing"
-// record with no failure record after it; a failed exec (or privilege drop)
-// sends a failure record naming Step::exec (Step::drop_privileges) and the
-// errno, and the PID file is removed.
+// when the channel reaches EOF after the keeper's "PID file held, executing"
+// record with no failure record after it; a failed step of the program's
+// process (privilege drop, redirection, exec) sends a failure record naming
+// it, and the keeper removes the PID file.
 
 #include <daemoniker/errors.hpp>
 #include <daemoniker/export.hpp>
@@ -28,11 +34,11 @@
 namespace daemoniker::detail {
 
 /// The identity the program runs as (POSIX). Resolved by the caller (user
-/// and group databases are not usable after fork); applied in the daemon
-/// after the PID file was created and the streams redirected, in this order:
-/// PID file chowned to uid:gid, setgroups(groups), setgid(gid), setuid(uid).
-/// Each call is checked, and after setuid the daemon verifies that it cannot
-/// become root again.
+/// and group databases are not usable after fork); applied in the program's
+/// process before its streams are redirected, in this order: setgroups
+/// (groups), setgid(gid), setuid(uid). Each call is checked, and after setuid
+/// the process verifies that it cannot become root again. The PID file stays
+/// the caller's.
 struct Credentials {
     std::optional<std::uint32_t> uid;  ///< unset: keep the user, switch only the group
     std::uint32_t gid = 0;
@@ -55,27 +61,28 @@ struct ExecSpec {
 
 /// Meaning of Report::value in a Step::drop_privileges failure record: which
 /// call failed.
-enum class DropCall : std::int32_t { chown_pid_file = 1, setgroups, setgid, setuid, regain_root };
+enum class DropCall : std::int32_t { setgroups = 1, setgid, setuid, regain_root };
 
 /// Daemonizes like start(pid_file, options, payload), then executes
-/// `exec.program` in the daemon. Returns in the original process, with the
-/// program's PID, once the exec succeeded (the program may have exited since);
-/// throws like start() otherwise, StartupError naming Step::exec or
-/// Step::drop_privileges included. Never returns in the daemon.
+/// `exec.program` in a child of the daemon. Returns in the original process,
+/// with the program's PID, once the exec succeeded (the program may have
+/// exited since); throws like start() otherwise, StartupError naming
+/// Step::fork_program, Step::drop_privileges, a redirection or Step::exec
+/// included. Never returns in the daemon. `keeper`, when given, receives the
+/// lock keeper's PID (0 when unknown): it exits right after the program,
+/// with the program's exit status (or by the program's signal).
 ///
-/// The PID file descriptor stays open across the exec (it is the only
-/// descriptor besides 0-2 and `shielded_fds` that the program inherits) and
-/// its lock is converted, right before the exec, into a process-owned record
-/// lock: such a lock survives exec but is not inherited by the processes the
-/// program forks, so it ends exactly when the program ends. The library's
-/// exit-time removal of the PID file does not survive the exec: once the
-/// program ends, the file stays behind, stale.
+/// The program inherits 0-2 and `shielded_fds` and nothing else; it is the
+/// leader of its own process group, so the group names the program and the
+/// children it did not move elsewhere.
 ///
 /// Platform notes: on Windows there is no exec: the daemon is this
 /// executable re-launched with the same command line (so it must reach this
 /// call again with the same arguments), and it stays as the program's
 /// supervisor, holding the PID file and the signal channel; the PID returned
-/// is the supervisor's. See supervise.hpp. `credentials` are refused there.
-DAEMONIKER_API process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec);
+/// is the supervisor's (and `keeper` receives it too). See supervise.hpp.
+/// `credentials` are refused there.
+DAEMONIKER_API process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                                process_id* keeper = nullptr);
 
 } // namespace daemoniker::detail

@@ -106,7 +106,7 @@ std::optional<process_id> parse_pid(std::string_view s) noexcept {
 PidFileInfo inspect_pid_file(const std::filesystem::path& path) {
     std::error_code ec;
     auto info = inspect_pid_file(path, ec);
-    if (ec) throw PidFileError("cannot inspect PID file '" + path.string() + "': " + detail::describe(ec), path, ec);
+    if (ec) throw PidFileError("cannot inspect PID file " + detail::refusal_reason(path, ec), path, ec);
     return info;
 }
 

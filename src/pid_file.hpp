@@ -6,6 +6,11 @@
 #include "startup.hpp"
 
 #include <daemoniker/errors.hpp>
+#include <daemoniker/pid_file.hpp>
+
+#ifndef _WIN32
+#include "unique_fd.hpp"
+#endif
 
 #include <cstdint>
 #include <filesystem>
@@ -19,7 +24,9 @@ struct PidFileFailure {
     Step step = Step::pid_file_open;
     int error = 0;         ///< errno
     errc detail{};         ///< set instead of `error` for conditions errno cannot name
-    std::int64_t holder = 0; ///< PID of the live daemon holding the lock
+    /// PID of the live daemon holding the lock; with errc::untrusted_owner,
+    /// the owner's uid; with errc::exited_holder, the PID the file names.
+    std::int64_t holder = 0;
 };
 
 /// A locked PID file. Everything here is usable between fork and the report:
@@ -51,6 +58,11 @@ public:
     /// owning process, then closes it (which drops the lock).
     void release() noexcept;
 
+    /// Removes the file if it is still the one we locked, whoever runs this,
+    /// then closes it: the lock-keeping process of the command, whose
+    /// PID file names its child.
+    void remove() noexcept;
+
     /// Closes without removing (the file stays, its lock goes with the descriptor).
     void close() noexcept;
 
@@ -81,18 +93,55 @@ HeldPidFile* prepare_for_life(const std::filesystem::path& path);
 /// The daemon's held PID file, or nullptr.
 HeldPidFile* held_for_life() noexcept;
 
-/// POSIX: false when the directory of `file` is world-writable without the
-/// sticky bit, where anyone could replace the file with one naming their own
-/// process. Such a PID file is refused by every entry point.
-bool in_safe_directory(const std::filesystem::path& file) noexcept;
-
 #ifndef _WIN32
 /// The directory a PID file is created in: its parent, or "." for a bare name.
 std::filesystem::path directory_of(const std::filesystem::path& file);
+
+/// The trust rule for the directories of a PID file: every directory that
+/// resolving `file` passes through (the ancestors of its absolute path, and
+/// those of its real path) must be owned by the caller (effective uid) or
+/// root, and writable by nobody else unless it has the sticky bit. Otherwise
+/// errc::unsafe_directory. A directory that does not exist is left to the
+/// open that follows.
+std::error_code check_directories(const std::filesystem::path& file) noexcept;
+
+/// What one reading of a PID file found, by the rules every reader shares
+/// (inspect_pid_file, send, is_running, the command).
+struct PidFileReading {
+    PidFileState state = PidFileState::absent;
+    process_id pid = 0;      ///< the PID on the first line; 0 when it holds none
+    std::uint32_t owner = 0; ///< the file's owner
+    /// state == running: the process the file names, pinned by a pidfd
+    /// (empty where the system has none), taken before the lock was found
+    /// held, so it is the daemon's and never a later holder of its PID.
+    UniqueFd pidfd;
+};
+
+/// Reads `path` without modifying it and without taking its locks:
+///   - the directories and the file must pass the trust rule (errc::
+///     unsafe_directory, untrusted_owner, writable_by_others; a symbolic
+///     link, FIFO or other non-regular file is refused);
+///   - running: the file carries a daemon's lock (an exclusive record
+///     lock) and the process it names runs (its thread group: a main thread
+///     that exited while other threads run still counts);
+///   - stale: no such lock; the file may name anything;
+///   - a lock that is not a daemon's (a read lock, or flock(2) alone) is
+///     errc::foreign_lock;
+///   - a locked file that names no live process is a start between its lock
+///     and its write, or a daemon between its end and the file's removal:
+///     read again for up to a second, then errc::exited_holder (the PID in
+///     `out.pid`) or errc::malformed_pid_file.
+std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading& out) noexcept;
 #endif
 
+/// Why `path` was refused or could not be read, for messages: "'PATH' is
+/// owned by uid 1001 (att), ..." naming the owner, or the directory the
+/// trust rule refused (POSIX); otherwise "'PATH': reason".
+std::string refusal_reason(const std::filesystem::path& path, std::error_code code);
+
 /// After a failed or abandoned start: removes `path` if nobody holds its
-/// lock and it names `pid` (so a file that another daemon took over stays).
+/// lock, it names `pid` and passes the trust rule (so a file that another
+/// daemon took over, or one that is not ours to remove, stays).
 void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept;
 
 #ifdef _WIN32

@@ -11,6 +11,12 @@
 // Content: the PID on the first line (what `kill`-style tools read), the
 // process creation time on the second. The creation time names the daemon's
 // signal pipe, so a PID reused by another process never matches.
+//
+// Trust: a stale file is taken over only if it is empty or holds exactly
+// that content, and has a single link; anything else may be a file the user
+// needs (a mistyped path), so it is refused and left as it is. A file whose
+// DACL lets other users write it is not believed by any entry point: they
+// could make it name any process.
 
 #include "pid_file.hpp"
 #include "sys.hpp"
@@ -18,8 +24,11 @@
 
 #include <daemoniker/pid_file.hpp>
 
+#include <aclapi.h>
+
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace daemoniker::detail {
@@ -50,8 +59,11 @@ int probe(HANDLE h) noexcept {
     return ::GetLastError() == ERROR_LOCK_VIOLATION ? 1 : -1;
 }
 
+// More than any daemoniker PID file holds (63 + 20 digits and two line ends).
+constexpr DWORD head_size = 128;
+
 std::string read_head(HANDLE h) noexcept {
-    char buf[128];
+    char buf[head_size];
     DWORD got = 0;
     OVERLAPPED at{}; // read from offset 0 whatever the file pointer
     if (!::ReadFile(h, buf, sizeof buf, &got, &at)) return {};
@@ -68,6 +80,51 @@ errc kind_error(HANDLE h) noexcept {
     if ((info.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0) return errc::not_regular_file;
     if (::GetFileType(h) != FILE_TYPE_DISK) return errc::not_regular_file;
     return {};
+}
+
+// The creation-time line: 1 to 20 digits, then an optional CR and LF, then
+// the end of the file. An empty rest (the file ended after the PID line)
+// is fine too.
+bool is_creation_line(std::string_view rest) noexcept {
+    std::size_t i = 0;
+    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+    if (i == 0 || i > 20) return rest.empty();
+    if (i < rest.size() && rest[i] == '\r') ++i;
+    if (i < rest.size() && rest[i] == '\n') ++i;
+    return i == rest.size();
+}
+
+// Whether `text` (a whole file) is what acquire() writes, or nothing.
+bool is_pid_file_text(std::string_view text) noexcept {
+    if (text.empty()) return true;
+    if (!parse_pid(text)) return false;
+    const auto nl = text.find('\n');
+    return nl == std::string_view::npos || is_creation_line(text.substr(nl + 1));
+}
+
+// Whether the file open as `h` may be taken over or removed as a PID file:
+// one link (another name would keep pointing at what we write, or lose what
+// we remove), and PID-file content only. Reads it from offset 0 without
+// changing it.
+bool holds_pid_file(HANDLE h) noexcept {
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(h, &info) || info.nNumberOfLinks != 1) return false;
+    if (info.nFileSizeHigh != 0 || info.nFileSizeLow >= head_size) return false;
+    const std::string text = read_head(h);
+    return text.size() == info.nFileSizeLow && is_pid_file_text(text);
+}
+
+// errc::writable_by_others when the file's DACL lets other users write it,
+// a system error when the DACL cannot be read. (The handle needs READ_CONTROL,
+// which GENERIC_READ includes.)
+std::error_code trust_error(HANDLE h) noexcept {
+    PACL dacl = nullptr;
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    const DWORD e = ::GetSecurityInfo(h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
+    if (e != ERROR_SUCCESS) return {static_cast<int>(e), std::system_category()};
+    const bool writable = win::lets_others_write(dacl);
+    ::LocalFree(sd);
+    return writable ? make_error_code(errc::writable_by_others) : std::error_code{};
 }
 
 bool same_file(HANDLE a, HANDLE b) noexcept {
@@ -122,6 +179,10 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
         failure = {step, static_cast<int>(error), detail, holder};
         return false;
     };
+    auto fail_code = [&](Step step, std::error_code ec) {
+        if (ec.category() == category()) return fail(step, 0, static_cast<errc>(ec.value()));
+        return fail(step, static_cast<DWORD>(ec.value()));
+    };
     close();
     if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, static_cast<DWORD>(e));
     if (names_directory(path)) return fail(Step::pid_file_open, 0, errc::not_regular_file);
@@ -155,6 +216,11 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
             if (::GetLastError() != ERROR_LOCK_VIOLATION) return fail_created(Step::pid_file_lock, ::GetLastError());
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
             continue;
+        }
+        if (!created) {
+            // A stale file that is not ours to overwrite: refused, left as it is.
+            if (!holds_pid_file(h.get())) return fail(Step::pid_file_open, 0, errc::not_a_pid_file);
+            if (const auto t = trust_error(h.get())) return fail_code(Step::pid_file_open, t);
         }
         if (int e = sys::injected(Step::pid_file_write)) return fail_created(Step::pid_file_write, static_cast<DWORD>(e));
         const std::string text = std::to_string(pid) + "\n" + std::to_string(win::creation_time(::GetCurrentProcess())) + "\n";
@@ -196,7 +262,7 @@ void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noex
             continue;
         }
         if (kind_error(h.get()) != errc{} || !lock(h.get())) return;
-        if (parse_pid(read_head(h.get())).value_or(0) == pid) {
+        if (holds_pid_file(h.get()) && parse_pid(read_head(h.get())).value_or(0) == pid) {
             FILE_DISPOSITION_INFO del{};
             del.DeleteFile = TRUE;
             ::SetFileInformationByHandle(h.get(), FileDispositionInfo, &del, sizeof del);
@@ -224,6 +290,7 @@ std::error_code read_pid_file(const std::filesystem::path& path, std::string& he
         return {static_cast<int>(e), std::system_category()};
     }
     if (const errc k = kind_error(h.get()); k != errc{}) return make_error_code(k);
+    if (const auto t = trust_error(h.get())) return t;
     head = read_head(h.get());
     const int p = probe(h.get());
     if (p < 0) return win::last_error();
@@ -253,3 +320,11 @@ PidFileInfo inspect_pid_file(const std::filesystem::path& path, std::error_code&
 }
 
 } // namespace daemoniker
+
+namespace daemoniker::detail {
+
+std::string refusal_reason(const std::filesystem::path& path, std::error_code code) {
+    return "'" + path.string() + "': " + describe(code);
+}
+
+} // namespace daemoniker::detail

@@ -1,6 +1,7 @@
 // Platform-independent half of signals: names, actions, the record of
 // default-handled signals and waiting for them.
 
+#include "pid_file.hpp"
 #include "signals.hpp"
 #include "startup.hpp"
 
@@ -207,7 +208,7 @@ void send(const std::filesystem::path& pid_file, int signal_number) {
     if (ec) {
         const auto sig = signal_from_number(signal_number);
         const std::string name = sig ? std::string(to_string(*sig)) : "signal " + std::to_string(signal_number);
-        throw SignalError("cannot send " + name + " through PID file '" + pid_file.string() + "': " + detail::describe(ec), ec);
+        throw SignalError("cannot send " + name + " through PID file " + detail::refusal_reason(pid_file, ec), ec);
     }
 }
 

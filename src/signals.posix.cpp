@@ -267,71 +267,31 @@ void send(const std::filesystem::path& pid_file, int signal_number, std::error_c
         ec = make_error_code(errc::invalid_signal);
         return;
     }
-    // Read the PID first, pin the process with a pidfd, and only then check
-    // the lock: if the lock is held after the pidfd exists, the daemon was
-    // alive when the pidfd was opened, so the pidfd is the daemon's and a
-    // reused PID can never be hit.
-    const int fd = detail::sys::retry([&] { return ::open(pid_file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY); });
-    if (fd < 0) {
-        if (errno == ENOENT) ec = make_error_code(errc::not_running);
-        else if (errno == ELOOP) ec = make_error_code(errc::symbolic_link);
-        else ec.assign(errno, std::system_category());
+    // The shared reader applies the trust rule, and pins the process before
+    // it finds the lock held: the pidfd is then the daemon's, and a reused
+    // PID can never be hit.
+    detail::PidFileReading reading;
+    ec = detail::read_pid_file(pid_file, reading);
+    if (ec) return;
+    if (reading.state == PidFileState::absent) {
+        ec = make_error_code(errc::not_running);
         return;
     }
-    struct stat st {};
-    char buf[64];
-    ssize_t n = -1;
-    if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-        ec = make_error_code(errc::not_regular_file);
-    } else if (st.st_mode != 0 && !detail::in_safe_directory(pid_file)) {
-        ec = make_error_code(errc::unsafe_directory);
-    } else if (st.st_mode == 0 || (n = detail::sys::retry([&] { return ::pread(fd, buf, sizeof buf, 0); })) < 0) {
-        ec.assign(errno, std::system_category()); // fstat or pread failed
-    }
-    if (ec) {
-        ::close(fd);
-        return;
-    }
-    const auto pid = parse_pid(std::string_view(buf, static_cast<std::size_t>(n)));
-    if (!pid) {
-        ::close(fd);
+    if (reading.pid == 0) {
         ec = make_error_code(errc::malformed_pid_file);
         return;
     }
-    if (*pid == 1) {
-        ::close(fd);
+    if (reading.pid == 1) {
         ec = make_error_code(errc::init_process);
         return;
     }
-    const int pidfd = detail::pidfd_open(static_cast<pid_t>(*pid));
-    if (pidfd < 0 && errno == ESRCH) { // no such process: certainly stale
-        ::close(fd);
+    if (reading.state == PidFileState::stale) {
         ec = make_error_code(errc::stale_pid_file);
         return;
     }
-    struct flock fl {};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-#ifdef F_OFD_GETLK
-    int r = ::fcntl(fd, F_OFD_GETLK, &fl);
-    if (r != 0 && errno == EINVAL) {
-        fl = {};
-        fl.l_type = F_WRLCK;
-        fl.l_whence = SEEK_SET;
-        r = ::fcntl(fd, F_GETLK, &fl);
-    }
-#else
-    int r = ::fcntl(fd, F_GETLK, &fl);
-#endif
-    if (r != 0) ec.assign(errno, std::system_category());
-    else if (fl.l_type == F_UNLCK) ec = make_error_code(errc::stale_pid_file);
-    ::close(fd);
-    if (!ec) {
-        int sent = pidfd >= 0 ? detail::pidfd_send_signal(pidfd, signal_number) : -1;
-        if (pidfd < 0 || (sent != 0 && errno == ENOSYS)) sent = ::kill(static_cast<pid_t>(*pid), signal_number);
-        if (sent != 0) ec.assign(errno, std::system_category());
-    }
-    if (pidfd >= 0) ::close(pidfd);
+    int sent = reading.pidfd ? detail::pidfd_send_signal(reading.pidfd.get(), signal_number) : -1;
+    if (!reading.pidfd || (sent != 0 && errno == ENOSYS)) sent = ::kill(static_cast<pid_t>(reading.pid), signal_number);
+    if (sent != 0) ec.assign(errno, std::system_category());
 }
 
 } // namespace daemoniker

@@ -28,6 +28,7 @@ const char* step_key(Step step) noexcept {
     case Step::wait: return "wait";
     case Step::drop_privileges: return "drop_privileges";
     case Step::exec: return "exec";
+    case Step::fork_program: return "fork_program";
     }
     return "unknown";
 }

@@ -65,6 +65,13 @@ std::wstring quote_argument(std::wstring_view arg);
 /// The process's creation time (100 ns units since 1601), 0 if unknown.
 std::uint64_t creation_time(HANDLE process) noexcept;
 
+/// True when `dacl` lets users other than the caller write a file, or change
+/// its DACL or owner (and with them everything): when it allows Everyone,
+/// Authenticated Users or BUILTIN\Users FILE_WRITE_DATA, FILE_APPEND_DATA,
+/// WRITE_DAC or WRITE_OWNER (GENERIC_WRITE and GENERIC_ALL include them) that
+/// no earlier ACE denied them. A NULL DACL allows everyone everything.
+bool lets_others_write(const ACL* dacl) noexcept;
+
 /// The name of a daemon's signal pipe: unique to one process instance, since
 /// it includes the creation time (PIDs are reused quickly on Windows).
 std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);

@@ -55,6 +55,55 @@ std::uint64_t creation_time(HANDLE process) noexcept {
     return (static_cast<std::uint64_t>(created.dwHighDateTime) << 32) | created.dwLowDateTime;
 }
 
+namespace {
+
+// Groups that hold users other than the caller: every user is in Everyone,
+// and every signed-in user in the other two.
+constexpr WELL_KNOWN_SID_TYPE other_users[] = {WinWorldSid, WinAuthenticatedUserSid, WinBuiltinUsersSid};
+
+bool is_sid(const DWORD& sid_start, WELL_KNOWN_SID_TYPE type) noexcept {
+    return ::IsWellKnownSid(const_cast<DWORD*>(&sid_start), type) != FALSE;
+}
+
+// The rights `dacl` leaves the members of `group`, evaluated as Windows does:
+// ACEs in order, a right once denied stays denied. An ACE for Everyone
+// applies to every group. ACEs for groups the members may also belong to are
+// not counted against them, so the answer errs towards "may write".
+ACCESS_MASK rights_of(const ACL& dacl, WELL_KNOWN_SID_TYPE group) noexcept {
+    GENERIC_MAPPING files{FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
+    ACCESS_MASK allowed = 0;
+    ACCESS_MASK denied = 0;
+    for (DWORD i = 0; i < dacl.AceCount; ++i) {
+        void* ace = nullptr;
+        if (!::GetAce(const_cast<ACL*>(&dacl), i, &ace)) break;
+        const auto& header = *static_cast<const ACE_HEADER*>(ace);
+        if ((header.AceFlags & INHERIT_ONLY_ACE) != 0) continue; // for objects created inside, not this one
+        // A conditional (callback) ACE may allow: counted. Whether it denies
+        // is not known here: not counted.
+        const bool allows = header.AceType == ACCESS_ALLOWED_ACE_TYPE || header.AceType == ACCESS_ALLOWED_CALLBACK_ACE_TYPE;
+        const bool denies = header.AceType == ACCESS_DENIED_ACE_TYPE;
+        if (!allows && !denies) continue;
+        // The allowed, denied and callback ACEs share this layout up to the SID.
+        const auto& body = *static_cast<const ACCESS_ALLOWED_ACE*>(ace);
+        if (!is_sid(body.SidStart, group) && !is_sid(body.SidStart, WinWorldSid)) continue;
+        ACCESS_MASK mask = body.Mask;
+        ::MapGenericMask(&mask, &files);
+        if (denies) denied |= mask;
+        else allowed |= mask & ~denied;
+    }
+    return allowed;
+}
+
+} // namespace
+
+bool lets_others_write(const ACL* dacl) noexcept {
+    if (dacl == nullptr) return true;
+    constexpr ACCESS_MASK changes_content = FILE_WRITE_DATA | FILE_APPEND_DATA | WRITE_DAC | WRITE_OWNER;
+    for (const auto group : other_users)
+        if ((rights_of(*dacl, group) & changes_content) != 0) return true;
+    return false;
+}
+
 std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created) {
     return L"\\\\.\\pipe\\daemoniker-signal-" + std::to_wstring(pid) + L"-" + std::to_wstring(created);
 }

@@ -87,9 +87,9 @@ private:
 
 /// The steps of daemonization, in the order the POSIX implementation runs
 /// them (docs/how-it-works.md explains the order). A StartupError names one.
-/// The last two belong to the `daemoniker` command, which runs them after
-/// redirect_stderr in place of `report`; they were appended so that the
-/// values of the others never change.
+/// The last three belong to the `daemoniker` command (docs/how-it-works.md
+/// has its order); they come last so that the values of the others never
+/// change.
 enum class Step : std::uint8_t {
     validate,        ///< options checked and paths made absolute (original process)
     report_channel,  ///< the channel the daemon reports through was created
@@ -107,8 +107,9 @@ enum class Step : std::uint8_t {
     report,          ///< success reported to the original process
     handoff,         ///< arguments received from the original process (Windows)
     wait,            ///< the original process waited for the report
-    drop_privileges, ///< PID file handed to the user, groups, gid, uid switched (command only)
+    drop_privileges, ///< groups, gid, uid switched (command only)
     exec,            ///< the program was executed (command only)
+    fork_program,    ///< the program's process forked from the lock keeper (command only, POSIX)
 };
 
 /// Human-readable name of a step, e.g. "chdir" or "redirect stdout".

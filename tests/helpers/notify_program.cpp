@@ -19,6 +19,12 @@
 //                        to FILE; READY=1; wait
 //   log-signals LOG      append "got SIGNAME" to LOG for SIGUSR1 and SIGHUP; READY=1; wait
 //   close-fds            close every descriptor above 2 (as some daemons do), READY=1, wait
+//   slow-term FILE MS    send STATUS=stuck, never READY=1; on SIGTERM create FILE, then take MS
+//                        milliseconds to exit (a program that shuts down slowly)
+//   child-ready          fork a child that sends STATUS=child and READY=1 and exits; once it
+//                        exited send STATUS=parent (never READY=1 itself), wait
+//   hostile-text CODE    send a STATUS= and write stderr lines full of terminal escape sequences,
+//                        with UTF-8 text among them; exit with CODE before any READY=1
 //
 // REPORT lines: pid ppid sid uid gid groups cwd umask fds (open descriptors,
 // comma-separated); for each fd>2 cloexec<N> (1 when close-on-exec) and
@@ -43,6 +49,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <vector>
@@ -205,6 +212,37 @@ int main(int argc, char** argv) {
         for (int fd = 3; fd < 1024; ++fd) ::close(fd);
         notify("READY=1");
         wait_forever();
+    }
+    if (mode == "slow-term") {
+        // Blocked and taken with sigwait(), so the SIGTERM cannot be lost.
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &term, nullptr);
+        notify("STATUS=stuck");
+        ::alarm(60);
+        int sig = 0;
+        ::sigwait(&term, &sig);
+        std::ofstream(arg) << "got SIGTERM\n";
+        sleep_ms(std::atol(argc > 3 ? argv[3] : "0"));
+        return 0;
+    }
+    if (mode == "child-ready") {
+        const pid_t child = ::fork();
+        if (child == 0) ::_exit(notify("STATUS=child\nREADY=1") == 0 ? 0 : 1);
+        int status = 0;
+        while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        }
+        notify("STATUS=parent");
+        wait_forever();
+    }
+    if (mode == "hostile-text") {
+        // Colour, a window title (OSC ... BEL), a carriage return, a tab, a
+        // C1 CSI (U+009B) and a stray byte, around UTF-8 text that must stay
+        // (an e with acute accent, an arrow).
+        notify("STATUS=\x1b[31mred\x1b[0m \x1b]0;owned\x07 caf\xc3\xa9");
+        std::fputs("plain line\n\x1b[2Jcleared\r\tover \xc2\x9b" "1m \xff \xe2\x86\x92 end\n", stderr);
+        return std::atoi(arg.c_str());
     }
     if (mode == "log-signals") {
         log_path = arg;

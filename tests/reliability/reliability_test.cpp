@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <poll.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <sstream>
 #include <sys/stat.h>
@@ -607,20 +608,38 @@ protected:
             fs::create_directory(path("d.pid"));
             return path("d.pid");
         }
-        // A world-writable directory without the sticky bit: anyone could
-        // replace the file with one naming their own process.
+        if (kind == "group writable file") {
+            std::ofstream(path("d.pid")) << ::getpid() << "\n";
+            ::chmod(path("d.pid").c_str(), 0664);
+            return path("d.pid");
+        }
+        if (kind == "file of another user") {
+            // A uid nobody has (no passwd entry): the test needs no account.
+            std::ofstream(path("d.pid")) << ::getpid() << "\n";
+            if (::chown(path("d.pid").c_str(), 54321, 54321) != 0) throw std::runtime_error("chown (needs root)");
+            return path("d.pid");
+        }
+        // A directory others may write, without the sticky bit: they could
+        // replace the file with one naming any process.
         fs::create_directory(path("open"));
-        ::chmod(path("open").c_str(), 0777);
+        ::chmod(path("open").c_str(), kind == "group writable directory" ? 0770 : 0777);
         std::ofstream(path("open/d.pid")) << ::getpid() << "\n";
         return path("open/d.pid");
     }
 };
 
 TEST_P(HostilePidFile, IsRefusedWithAClearErrorByEveryEntryPoint) {
+    if (std::string(GetParam().name) == "file of another user" && ::geteuid() != 0) GTEST_SKIP() << "needs root";
     const Hostile h = GetParam();
     const fs::path file = make(h.name);
     const std::string before = mode_of(file) + identity(file);
-    const std::string reason = h.reason;
+    // "%D": the directory the rule refused; "%U": this process's user.
+    std::string reason = h.reason;
+    if (const auto at = reason.find("%D"); at != std::string::npos) reason.replace(at, 2, file.parent_path().string());
+    if (const auto at = reason.find("%U"); at != std::string::npos) {
+        const passwd* pw = ::getpwuid(::geteuid());
+        reason.replace(at, 2, "uid " + std::to_string(::geteuid()) + (pw != nullptr ? " (" + std::string(pw->pw_name) + ")" : ""));
+    }
 
     // daemonize(), through the helper: one line, exit 1, no daemon (TearDown checks).
     auto r = run(helper("daemonize", file, path("report")));
@@ -675,8 +694,17 @@ INSTANTIATE_TEST_SUITE_P(
                       Hostile{"fifo", daemoniker::errc::not_regular_file, "not a regular file (refused)"},
                       Hostile{"directory", daemoniker::errc::not_regular_file, "not a regular file (refused)"},
                       Hostile{"unsafe directory", daemoniker::errc::unsafe_directory,
-                              "its directory is world-writable without the sticky bit, so anyone could replace "
-                              "the file (refused)"}),
+                              "its directory '%D' (owner %U, mode 0777) may be written by a user other than you "
+                              "and root, who could replace the PID file (refused)"},
+                      Hostile{"group writable directory", daemoniker::errc::unsafe_directory,
+                              "its directory '%D' (owner %U, mode 0770) may be written by a user other than you "
+                              "and root, who could replace the PID file (refused)"},
+                      Hostile{"group writable file", daemoniker::errc::writable_by_others,
+                              "mode 0664: writable by its group or by other users, who could make it name any "
+                              "process (refused)"},
+                      Hostile{"file of another user", daemoniker::errc::untrusted_owner,
+                              "owned by uid 54321, a user other than you and root, who could make it name any "
+                              "process (refused)"}),
     [](const ::testing::TestParamInfo<Hostile>& param) {
         std::string n = param.param.name;
         std::replace(n.begin(), n.end(), ' ', '_');
@@ -716,14 +744,16 @@ TEST_P(PidFileMode, IsNeverGroupOrWorldWritable) {
     EXPECT_EQ(st.st_mode & 0022, 0u) << opt;
     ASSERT_TRUE(stop(pid).has_value());
 
-    // A stale file left world-writable (by someone else) is tightened on takeover.
+    // A stale file that others may write is not believed, so not taken
+    // over either: refused, and left as it was.
     std::ofstream(pid_file()) << "12345\n";
     ASSERT_EQ(::chmod(pid_file().c_str(), 0666), 0);
-    pid = start_daemon(pid_file(), "report2", {opt});
-    ASSERT_GT(pid, 0);
+    const auto r = run(helper("daemonize", pid_file(), path("report2"), {opt}));
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("mode 0666: writable by its group or by other users"), std::string::npos) << r.err;
     ASSERT_EQ(::stat(pid_file().c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0644u) << opt;
-    ASSERT_TRUE(stop(pid).has_value());
+    EXPECT_EQ(st.st_mode & 07777, 0666u) << opt;
+    EXPECT_EQ(slurp(pid_file()), "12345\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Umasks, PidFileMode, ::testing::Values(0, 02, 020, 022, 027, 077, 0777, 0666),

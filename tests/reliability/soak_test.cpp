@@ -189,9 +189,11 @@ protected:
         figure(f.str());
     }
 
-    // Reaps a daemon that is expected to end normally.
-    void expect_clean_exit(pid_t pid, long i) {
-        const auto status = wait_exit(pid);
+    // Reaps a daemon that is expected to end normally; for a program the
+    // command started, through its lock keeper (this process's child),
+    // which ends right after it with its status.
+    void expect_clean_exit(pid_t pid, long i, pid_t keeper = -1) {
+        const auto status = keeper > 0 ? wait_exit(keeper) : wait_exit(pid);
         ASSERT_TRUE(status.has_value()) << "cycle " << i << ": daemon " << pid << " did not exit";
         recorded_.erase(pid);
         EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "cycle " << i << ": status " << *status;
@@ -237,12 +239,13 @@ TEST_F(Soak, CommandStartSendStopCycles) {
         const pid_t pid = pid_in(pid_file());
         ASSERT_GT(pid, 0) << "cycle " << i;
         record(pid);
+        const pid_t keeper = parent_of(pid);
         r = cli({"send", pid_file().string(), "USR1"}, dir_);
         ASSERT_EQ(r.status, 0) << "cycle " << i << ": " << r.err;
         ASSERT_TRUE(wait_for_content(log(), "usr1 1\n")) << "cycle " << i;
         r = cli({"stop", pid_file().string()}, dir_);
         ASSERT_EQ(r.status, 0) << "cycle " << i << ": " << r.err;
-        expect_clean_exit(pid, i);
+        expect_clean_exit(pid, i, keeper);
     });
 #endif
 }

@@ -295,10 +295,10 @@ TEST_F(InspectPidFile, FileLockedByThisProcessIsRunning) {
 TEST_F(InspectPidFile, RunningReportsThePidWrittenInTheFile) {
     HeldPidFile held;
     PidFileFailure why;
-    ASSERT_TRUE(held.acquire(pid_file_, 4242, why)) << describe(why);
+    ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
     const auto info = daemoniker::inspect_pid_file(pid_file_);
     EXPECT_EQ(info.state, PidFileState::running) << describe(info);
-    EXPECT_EQ(info.pid, 4242);
+    EXPECT_EQ(info.pid, self());
 }
 
 TEST_F(InspectPidFile, SymbolicLinkIsRefused) {
@@ -435,10 +435,8 @@ TEST_F(HeldPidFileTest, HolderIsThePidInTheLockedFile) {
     EXPECT_EQ(slurp(pid_file_), "31337\n");
 }
 
-TEST_F(HeldPidFileTest, StaleFileIsTakenOverRewrittenAndTightened) {
-    const UmaskGuard no_umask(0);
-    write_file(pid_file_, "99999\nleftovers of a much longer previous content\n", 0666);
-    ASSERT_EQ(mode_of(pid_file_), 0666);
+TEST_F(HeldPidFileTest, StaleFileIsTakenOverAndRewritten) {
+    write_file(pid_file_, "99999999\n", 0644);
     const auto inode = inode_of(pid_file_);
 
     HeldPidFile file;
@@ -446,12 +444,65 @@ TEST_F(HeldPidFileTest, StaleFileIsTakenOverRewrittenAndTightened) {
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_EQ(slurp(pid_file_), pid_line(self())); // rewritten and truncated
     EXPECT_EQ(inode_of(pid_file_), inode);         // the same file, taken over
-    const int mode = mode_of(pid_file_);
-    EXPECT_EQ(mode & 022, 0) << std::oct << mode;
-    EXPECT_EQ(mode, 0644) << std::oct << mode;
+    EXPECT_EQ(mode_of(pid_file_), 0644);
     const auto info = daemoniker::inspect_pid_file(pid_file_);
     EXPECT_EQ(info.state, PidFileState::running) << describe(info);
     EXPECT_EQ(info.pid, self());
+}
+
+// Files that somebody else could have written, or that are not PID files,
+// are refused and left exactly as they were.
+TEST_F(HeldPidFileTest, StaleFileWritableByOthersIsRefusedUntouched) {
+    for (const mode_t mode : {0666u, 0664u, 0646u}) {
+        write_file(pid_file_, "99999\n", mode);
+        const auto before = slurp(pid_file_);
+        HeldPidFile file;
+        PidFileFailure why;
+        EXPECT_FALSE(file.acquire(pid_file_, self(), why)) << std::oct << mode;
+        EXPECT_EQ(why.detail, errc::writable_by_others) << describe(why);
+        EXPECT_EQ(mode_of(pid_file_), mode);
+        EXPECT_EQ(slurp(pid_file_), before);
+        std::error_code ec;
+        daemoniker::inspect_pid_file(pid_file_, ec);
+        EXPECT_EQ(ec, errc::writable_by_others) << std::oct << mode;
+        fs::remove(pid_file_);
+    }
+}
+
+TEST_F(HeldPidFileTest, FileThatIsNotAPidFileIsRefusedUntouched) {
+    for (const std::string& content : {std::string("99999\nleftovers of a longer previous content\n"),
+                                      std::string("# configuration\nport = 80\n"), std::string("42\n43\n"),
+                                      std::string(200, '7') + "\n", std::string("\0\0\0", 3)}) {
+        write_file(pid_file_, content, 0644);
+        HeldPidFile file;
+        PidFileFailure why;
+        EXPECT_FALSE(file.acquire(pid_file_, self(), why));
+        EXPECT_EQ(why.detail, errc::not_a_pid_file) << describe(why);
+        EXPECT_EQ(slurp(pid_file_), content);
+        fs::remove(pid_file_);
+    }
+}
+
+TEST_F(HeldPidFileTest, PidFileWithASecondLinkIsRefusedUntouched) {
+    write_file(pid_file_, "99999\n", 0644);
+    const auto other = dir_ / "other-name";
+    ASSERT_EQ(::link(pid_file_.c_str(), other.c_str()), 0) << std::strerror(errno);
+    HeldPidFile file;
+    PidFileFailure why;
+    EXPECT_FALSE(file.acquire(pid_file_, self(), why));
+    EXPECT_EQ(why.detail, errc::not_a_pid_file) << describe(why);
+    EXPECT_EQ(slurp(other), "99999\n");
+}
+
+TEST_F(HeldPidFileTest, EmptyAndBlankPidLinesAreTakenOver) {
+    for (const std::string& content : {std::string(), std::string("  123 \r\n"), std::string("77")}) {
+        write_file(pid_file_, content, 0600);
+        HeldPidFile file;
+        PidFileFailure why;
+        EXPECT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why) << " for '" << content << "'";
+        EXPECT_EQ(slurp(pid_file_), pid_line(self()));
+        file.release();
+    }
 }
 
 TEST_F(HeldPidFileTest, StaleFileModeIsNeverLoosened) {
@@ -463,14 +514,6 @@ TEST_F(HeldPidFileTest, StaleFileModeIsNeverLoosened) {
     EXPECT_EQ(slurp(pid_file_), pid_line(self()));
 }
 
-TEST_F(HeldPidFileTest, StaleGroupWritableFileIsTightened) {
-    write_file(pid_file_, "", 0664);
-    HeldPidFile file;
-    PidFileFailure why;
-    ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
-    EXPECT_EQ(mode_of(pid_file_), 0644);
-    EXPECT_EQ(slurp(pid_file_), pid_line(self()));
-}
 
 TEST_F(HeldPidFileTest, SymbolicLinkIsRefusedAndItsTargetNotCreated) {
     const auto target = dir_ / "target.pid";
@@ -692,9 +735,9 @@ TEST_F(HeldPidFileTest, RelativePathWithoutDirectoryPart) {
 TEST_F(HeldPidFileTest, AcquiringAgainDropsWhatWasHeld) {
     HeldPidFile file;
     PidFileFailure why;
-    ASSERT_TRUE(file.acquire(pid_file_, 4242, why)) << describe(why);
+    ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     const auto second = dir_ / "second.pid";
-    ASSERT_TRUE(file.acquire(second, 4243, why)) << describe(why);
+    ASSERT_TRUE(file.acquire(second, self(), why)) << describe(why);
     // The first file is no longer locked by anyone: it is stale now.
     EXPECT_EQ(daemoniker::inspect_pid_file(pid_file_).state, daemoniker::PidFileState::stale);
     EXPECT_EQ(daemoniker::inspect_pid_file(second).state, daemoniker::PidFileState::running);

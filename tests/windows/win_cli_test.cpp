@@ -325,6 +325,41 @@ TEST_F(WinCliTest, SecondStartIsRefusedAndAStaleFileIsTakenOver) {
     EXPECT_TRUE(wait_exit(second, 5s));
 }
 
+// A --pid-file that names some other file costs the user nothing, and a PID
+// file that everyone may write is believed by no command.
+TEST_F(WinCliTest, StartRefusesAFileThatIsNoPidFileOrThatOthersMayWrite) {
+    const std::string config = "# settings\r\nlisten = 0.0.0.0:8080\r\nworkers = 4\r\n";
+    write_bytes(path("d.pid"), config);
+    const Result refused = cli(start_args("sleep"));
+    if (refused.exit_code == 0) supervisor(); // taken over: recorded, so that teardown ends it
+    EXPECT_EQ(refused.exit_code, 1u) << refused.err;
+    EXPECT_EQ(refused.err, "daemoniker: start: cannot start daemon: open PID file '" + p("d.pid") + "': " +
+                               daemoniker::make_error_code(daemoniker::errc::not_a_pid_file).message() + "\n");
+    EXPECT_EQ(bytes_of(path("d.pid")), config);
+    EXPECT_FALSE(std::filesystem::exists(path("log.txt"))) << "the program was started";
+
+    const std::string stale = "4242\r\n131000000000000000\r\n";
+    write_bytes(path("d.pid"), stale);
+    ASSERT_EQ(set_access(path("d.pid"), WinWorldSid, FILE_GENERIC_READ | FILE_GENERIC_WRITE), 0u);
+    ASSERT_TRUE(dacl_allows_write(path("d.pid"), WinWorldSid)) << dacl_text(path("d.pid"));
+    const std::string writable = daemoniker::make_error_code(daemoniker::errc::writable_by_others).message();
+    const Result again = cli(start_args("sleep"));
+    if (again.exit_code == 0) supervisor();
+    EXPECT_EQ(again.exit_code, 1u) << again.err;
+    EXPECT_NE(again.err.find("'" + p("d.pid") + "': " + writable), std::string::npos) << again.err;
+    const Result status = cli({"status", p("d.pid")});
+    EXPECT_EQ(status.exit_code, 4u) << status.out << status.err;
+    EXPECT_NE(status.out.find(writable), std::string::npos) << status.out;
+    const Result sent = cli({"send", p("d.pid"), "TERM"});
+    EXPECT_EQ(sent.exit_code, 4u) << sent.err;
+    EXPECT_NE(sent.err.find(writable), std::string::npos) << sent.err;
+    const Result stopped = cli({"stop", p("d.pid")});
+    EXPECT_EQ(stopped.exit_code, 4u) << stopped.err;
+    EXPECT_NE(stopped.err.find(writable), std::string::npos) << stopped.err;
+    EXPECT_EQ(bytes_of(path("d.pid")), stale);
+    EXPECT_FALSE(std::filesystem::exists(path("log.txt"))) << "the program was started";
+}
+
 TEST_F(WinCliTest, RestartReplacesTheDaemon) {
     ASSERT_EQ(cli(start_args("serve")).exit_code, 0u);
     const DWORD first = supervisor();

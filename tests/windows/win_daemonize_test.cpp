@@ -112,6 +112,94 @@ TEST_F(WinDaemonize, StaleFileAfterTerminateProcessIsTakenOver) {
     EXPECT_EQ(content.substr(0, content.find('\n')), std::to_string(second));
 }
 
+// ---- which stale files a start takes over ---------------------------------------
+
+class WinTakeover : public WinProcessTest {
+protected:
+    // Starts the helper's daemon on d.pid; its PID, or 0 when the start
+    // failed. A daemon that started is recorded, so teardown ends it.
+    DWORD start(Result& r) {
+        r = helper("daemonize", {"log=" + p("log")});
+        if (r.exit_code != 0) return 0;
+        auto rep = read_report(path("report"));
+        if (rep.empty()) return 0;
+        const auto pid = static_cast<DWORD>(std::stoul(rep["pid"]));
+        record(pid);
+        return pid;
+    }
+
+    // The start fails at the PID file for `reason`, and the file keeps its
+    // bytes and its time of last write.
+    void expect_refused(const std::filesystem::path& file, daemoniker::errc reason) {
+        const std::string before = bytes_of(file);
+        const auto written = std::filesystem::last_write_time(file);
+        Result r;
+        const DWORD pid = start(r);
+        EXPECT_EQ(pid, 0u) << "took over a file holding '" << before << "'";
+        EXPECT_EQ(r.exit_code, 1u) << r.err;
+        EXPECT_EQ(r.err, "daemoniker: cannot start daemon: open PID file '" + p("d.pid") +
+                             "': " + daemoniker::make_error_code(reason).message() + "\n");
+        EXPECT_EQ(bytes_of(file), before);
+        EXPECT_EQ(std::filesystem::last_write_time(file), written);
+        EXPECT_FALSE(std::filesystem::exists(path("report")));
+    }
+
+    // The start takes the file over; the daemon is then stopped, and removes it.
+    void expect_taken_over(const std::string& content) {
+        write_bytes(path("d.pid"), content);
+        Result r;
+        const DWORD pid = start(r);
+        ASSERT_NE(pid, 0u) << "refused a file holding '" << content << "': " << r.err;
+        const auto now = slurp(path("d.pid"));
+        EXPECT_EQ(now.substr(0, now.find('\n')), std::to_string(pid));
+        ASSERT_TRUE(wait_for_file(path("log"), "serving"));
+        daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
+        EXPECT_TRUE(wait_exit(pid));
+        for (int i = 0; i < 100 && std::filesystem::exists(path("d.pid")); ++i) ::Sleep(10);
+        EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+        std::filesystem::remove(path("log"));
+    }
+};
+
+// A mistyped --pid-file must not cost the user the file it names.
+TEST_F(WinTakeover, AFileThatIsNoPidFileIsRefusedAndLeftUntouched) {
+    const std::string not_pid_files[] = {
+        "# settings\r\nlisten = 0.0.0.0:8080\r\nworkers = 4\r\n", // a configuration file
+        "4242\n131000000000000000\nanother line\n",            // more lines than a PID file has
+        "4242\n\n",                                             // an empty second line
+        "4242\nnot a creation time\n",
+        "4242 and some words\n",
+        std::string(200, '7'),
+    };
+    for (const auto& content : not_pid_files) {
+        write_bytes(path("d.pid"), content);
+        expect_refused(path("d.pid"), daemoniker::errc::not_a_pid_file);
+    }
+    // What a PID file holds, or nothing, is taken over.
+    expect_taken_over("");
+    expect_taken_over("4242\n");
+    expect_taken_over("4242\r\n131000000000000000\r\n");
+    expect_taken_over("4242\n131000000000000000");
+}
+
+// Another name for the file would keep pointing at whatever a start writes.
+TEST_F(WinTakeover, AStalePidFileWithASecondLinkIsRefused) {
+    write_bytes(path("d.pid"), "4242\r\n131000000000000000\r\n");
+    ASSERT_TRUE(::CreateHardLinkW(path("other name").c_str(), path("d.pid").c_str(), nullptr)) << ::GetLastError();
+    expect_refused(path("d.pid"), daemoniker::errc::not_a_pid_file);
+    EXPECT_EQ(bytes_of(path("other name")), "4242\r\n131000000000000000\r\n");
+    // With its one name again, it is an ordinary stale PID file.
+    std::filesystem::remove(path("other name"));
+    expect_taken_over(bytes_of(path("d.pid")));
+}
+
+TEST_F(WinTakeover, AStalePidFileThatEveryoneMayWriteIsRefused) {
+    write_bytes(path("d.pid"), "4242\r\n131000000000000000\r\n");
+    ASSERT_EQ(set_access(path("d.pid"), WinWorldSid, FILE_GENERIC_READ | FILE_GENERIC_WRITE), 0u);
+    ASSERT_TRUE(dacl_allows_write(path("d.pid"), WinWorldSid)) << dacl_text(path("d.pid"));
+    expect_refused(path("d.pid"), daemoniker::errc::writable_by_others);
+}
+
 class WinFails : public WinProcessTest {
 protected:
     void expect_failure(std::vector<std::string> kv, const std::string& expected, const std::vector<std::string>& env = {}) {

@@ -2,6 +2,8 @@
 
 #include "win.hpp" // quote_argument(): the library's command-line quoting
 
+#include <aclapi.h>
+#include <sddl.h>
 #include <tlhelp32.h>
 
 #include <fstream>
@@ -142,6 +144,96 @@ std::map<std::string, std::string> read_report(const std::filesystem::path& path
         if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
     }
     return m;
+}
+
+std::string bytes_of(const std::filesystem::path& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+namespace {
+
+// The DACL of `path` and the descriptor that holds it (LocalFree it).
+std::pair<PACL, PSECURITY_DESCRIPTOR> dacl_of(const std::filesystem::path& path, DWORD& error) {
+    PACL dacl = nullptr;
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    error = ::GetNamedSecurityInfoW(path.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl,
+                                    nullptr, &sd);
+    return {dacl, sd};
+}
+
+bool is_group(PSID sid, WELL_KNOWN_SID_TYPE group) { return ::IsWellKnownSid(sid, group) != FALSE; }
+
+} // namespace
+
+DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access) {
+    DWORD error = 0;
+    auto [current, sd] = dacl_of(path, error);
+    if (error != ERROR_SUCCESS) return error;
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    DWORD sid_size = sizeof sid;
+    if (!::CreateWellKnownSid(group, nullptr, sid, &sid_size)) return ::GetLastError();
+    EXPLICIT_ACCESSW entry{};
+    entry.grfAccessPermissions = access;
+    entry.grfAccessMode = SET_ACCESS;
+    entry.grfInheritance = NO_INHERITANCE;
+    entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    entry.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
+    entry.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);
+    PACL updated = nullptr;
+    error = ::SetEntriesInAclW(1, &entry, current, &updated);
+    if (error == ERROR_SUCCESS)
+        error = ::SetNamedSecurityInfoW(const_cast<wchar_t*>(path.c_str()), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+                                        nullptr, nullptr, updated, nullptr);
+    ::LocalFree(updated);
+    ::LocalFree(sd);
+    return error;
+}
+
+DWORD set_null_dacl(const std::filesystem::path& path) {
+    return ::SetNamedSecurityInfoW(const_cast<wchar_t*>(path.c_str()), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+                                   nullptr, nullptr, nullptr, nullptr);
+}
+
+bool dacl_allows_write(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group) {
+    DWORD error = 0;
+    auto [dacl, sd] = dacl_of(path, error);
+    bool found = false;
+    for (DWORD i = 0; error == ERROR_SUCCESS && dacl != nullptr && i < dacl->AceCount; ++i) {
+        void* ace = nullptr;
+        if (!::GetAce(dacl, i, &ace) || static_cast<ACE_HEADER*>(ace)->AceType != ACCESS_ALLOWED_ACE_TYPE) continue;
+        auto* allowed = static_cast<ACCESS_ALLOWED_ACE*>(ace);
+        if (is_group(&allowed->SidStart, group) && (allowed->Mask & FILE_WRITE_DATA) != 0) found = true;
+    }
+    ::LocalFree(sd);
+    return found;
+}
+
+bool has_null_dacl(const std::filesystem::path& path) {
+    DWORD error = 0;
+    auto [dacl, sd] = dacl_of(path, error);
+    ::LocalFree(sd);
+    return error == ERROR_SUCCESS && dacl == nullptr;
+}
+
+std::string dacl_text(const std::filesystem::path& path) {
+    DWORD error = 0;
+    auto [dacl, sd] = dacl_of(path, error);
+    if (error != ERROR_SUCCESS) return "(GetNamedSecurityInfoW failed: " + std::to_string(error) + ")";
+    wchar_t* text = nullptr;
+    std::string out = "(no SDDL)";
+    if (::ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text,
+                                                               nullptr))
+        out = utf8(std::filesystem::path(text));
+    ::LocalFree(text);
+    ::LocalFree(sd);
+    return out;
 }
 
 bool lock_held(const std::filesystem::path& path) {

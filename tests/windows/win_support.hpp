@@ -60,6 +60,24 @@ bool wait_for_file(const std::filesystem::path& path, const std::string& needle 
 std::string slurp(const std::filesystem::path& path);
 std::map<std::string, std::string> read_report(const std::filesystem::path& path);
 
+/// The file's bytes as they are (slurp() reads CRLF as LF); "" if unreadable.
+std::string bytes_of(const std::filesystem::path& path);
+/// Writes exactly `bytes` (no CRLF translation).
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+
+/// Replaces the entries of `group` in the file's DACL by one allowing
+/// `access` (SetEntriesInAclW with SET_ACCESS, SetNamedSecurityInfoW).
+/// Returns the Win32 error, 0 on success.
+DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access);
+/// Gives the file a NULL DACL (everyone full access). The Win32 error, or 0.
+DWORD set_null_dacl(const std::filesystem::path& path);
+/// Whether the file's DACL, read back, has an allowing ACE for `group` with
+/// FILE_WRITE_DATA; and whether it is a NULL DACL.
+bool dacl_allows_write(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group);
+bool has_null_dacl(const std::filesystem::path& path);
+/// The file's DACL in SDDL, for messages.
+std::string dacl_text(const std::filesystem::path& path);
+
 /// True when the PID file's lock byte is held (by the daemon).
 bool lock_held(const std::filesystem::path& path);
 bool alive(DWORD pid);
