@@ -534,12 +534,11 @@ void ignore_stray_signals() noexcept {
     };
     PidFileFailure why;
     if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why)) abandon(why.step, why.error, why.detail, why.holder);
-    // The program may read its PID file, through the file's group, and never
-    // write it: the file stays the invoker's, as start-stop-daemon and
-    // systemd's PIDFile= require of a root service.
-    if (exec.spec->credentials &&
-        ::fchown(static_cast<int>(plan.pid_file->native_handle()), static_cast<uid_t>(-1),
-                 static_cast<gid_t>(exec.spec->credentials->gid)) != 0) {
+    // The program may read its PID file and never write it: the file stays
+    // the invoker's, owner and group, as start-stop-daemon and systemd's
+    // PIDFile= require of a root service; it is readable by all, whatever
+    // the umask (a PID is no secret: /proc shows it to anyone).
+    if (exec.spec->credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0) {
         const int e = errno;
         plan.pid_file->remove();
         abandon(Step::pid_file_write, e, {}, 0);

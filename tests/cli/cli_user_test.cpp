@@ -3,9 +3,13 @@
 
 #include "cli_support.hpp"
 
+#include <daemoniker/signals.hpp>
+
+#include <fcntl.h>
 #include <fstream>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 namespace test {
@@ -62,13 +66,13 @@ TEST_F(CliUser, ProgramRunsAsTheUserAndThePidFileStaysTheInvokers) {
     EXPECT_EQ(rep["env_LOGNAME"], user_);
     EXPECT_EQ(rep["env_HOME"], "/nonexistent");
     expect_only_standard_fds(rep);
-    // The user may read the file (through its group), not write it: it
-    // names their program, and only root may make it name anything else.
+    // The user may read the file, not write it: it names their program, and
+    // only root may make it name anything else.
     struct stat st {};
     ASSERT_EQ(::stat(pid_file().c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, 0u);
-    EXPECT_EQ(st.st_gid, gid_);
-    EXPECT_EQ(st.st_mode & 0777, 0640u); // 0644 under the default umask 027
+    EXPECT_EQ(st.st_gid, 0u);
+    EXPECT_EQ(st.st_mode & 0777, 0644u); // whatever the umask (027 by default)
     // The readiness socket was handed to the user (start_ready used --wait-ready).
     const auto r = cli({"stop", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.err;
@@ -98,6 +102,162 @@ TEST_F(CliUser, ExecFailureAfterTheDropLeavesNothing) {
     EXPECT_EQ(r.err, "daemoniker: start: cannot start program: execute '" + script.string() + "': Permission denied\n");
     // The daemon, no longer root, could not remove the file from this root-owned
     // directory: the original process did.
+    EXPECT_FALSE(exists(pid_file()));
+}
+
+// A process of this test that waits: the "victim" an attacker would aim
+// root's signals at. Recorded, so teardown ends it.
+pid_t start_victim() {
+    const pid_t victim = ::fork();
+    if (victim == 0) {
+        ::alarm(60);
+        for (;;) ::pause();
+    }
+    return victim;
+}
+
+bool alive(pid_t pid) {
+    const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+TEST_F(CliUser, ProgramCannotAimRootsStopAtAnotherProcess) {
+    const pid_t victim = start_victim();
+    ASSERT_GT(victim, 0);
+    record(victim);
+    // The program, as the user, tries to rewrite its PID file to name the victim.
+    const auto tried = out_ / "tried";
+    auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--", "/bin/sh", "-c",
+                  "echo " + std::to_string(victim) + " > " + pid_file().string() + " 2>/dev/null; echo $? > " +
+                      tried.string() + "; exec sleep 1000"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const pid_t pid = pid_in(pid_file());
+    ASSERT_GT(pid, 0);
+    record(pid);
+    ASSERT_TRUE(wait_for_content(tried, "\n"));
+    EXPECT_NE(slurp(tried), "0\n"); // the write was refused
+    EXPECT_EQ(pid_in(pid_file()), pid);
+    r = cli({"stop", pid_file().string()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
+    EXPECT_TRUE(alive(victim)) << "root's stop reached the victim";
+}
+
+// A file the user planted, naming the victim and locked as a daemon's would
+// be, in a directory the user owns: nothing believes it.
+TEST_F(CliUser, PlantedAndLockedFileOfTheUserIsNotBelieved) {
+    const pid_t victim = start_victim();
+    ASSERT_GT(victim, 0);
+    record(victim);
+    const auto planted = out_ / "a.pid";
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t planter = ::fork();
+    if (planter == 0) {
+        // As the user: create, write and lock the file (an OFD write lock and flock).
+        if (::setgroups(0, nullptr) != 0 || ::setgid(gid_) != 0 || ::setuid(uid_) != 0) ::_exit(10);
+        const int fd = ::open(planted.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        const std::string line = std::to_string(victim) + "\n";
+        struct flock fl {};
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) ||
+            ::fcntl(fd, F_OFD_SETLK, &fl) != 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0)
+            ::_exit(11);
+        [[maybe_unused]] const auto n = ::write(ready[1], "x", 1);
+        ::alarm(60);
+        for (;;) ::pause();
+    }
+    ::close(ready[1]);
+    record(planter);
+    char x = 0;
+    ASSERT_EQ(::read(ready[0], &x, 1), 1);
+    ::close(ready[0]);
+    ASSERT_TRUE(lock_held(planted));
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"status", planted.string()}, std::vector<std::string>{"stop", planted.string()},
+          std::vector<std::string>{"send", planted.string(), "KILL"},
+          std::vector<std::string>{"restart", "--pid-file", planted.string(), "--", "/bin/sleep", "1000"}}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.status, 4) << args[0] << ": " << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find("may be written by a user other than you and root"), std::string::npos)
+            << args[0] << ": " << r.out << r.err;
+    }
+    std::error_code ec;
+    daemoniker::send(planted, daemoniker::Signal::sigterm, ec);
+    EXPECT_EQ(ec, daemoniker::errc::unsafe_directory);
+    EXPECT_FALSE(daemoniker::is_running(planted, ec));
+    EXPECT_TRUE(alive(victim)) << "the victim was signalled";
+    // The same file in root's directory, still the user's: its owner is refused.
+    const auto moved = path("moved.pid");
+    std::filesystem::rename(planted, moved);
+    const auto r = cli({"stop", moved.string()});
+    EXPECT_EQ(r.status, 4) << r.err;
+    EXPECT_NE(r.err.find("owned by uid " + std::to_string(uid_) + " (" + user_ + ")"), std::string::npos) << r.err;
+    EXPECT_TRUE(alive(victim));
+}
+
+TEST_F(CliUser, StaleFileOfAFormerUserDaemonIsNotTakenOver) {
+    // Left by a daemon that ran as the user and wrote its own file: root does
+    // not take it over (its owner could still rewrite it), and says why.
+    std::ofstream(pid_file()) << "99999999\n";
+    ASSERT_EQ(::chown(pid_file().c_str(), uid_, gid_), 0);
+    const auto r = cli({"start", "--pid-file", pid_file().string(), "--", "/bin/sleep", "1000"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: open PID file '" + pid_file().string() + "': owned by uid " +
+                         std::to_string(uid_) + " (" + user_ +
+                         "), a user other than you and root, who could make it name any process (refused)\n");
+    EXPECT_EQ(slurp(pid_file()), "99999999\n");
+}
+
+TEST_F(CliUser, StreamsAreOpenedWithTheUsersRights) {
+    // The user links their log to a root-only file: root would create or
+    // append to it; the user may not.
+    const auto secret_dir = path("root-only");
+    std::filesystem::create_directory(secret_dir);
+    ::chmod(secret_dir.c_str(), 0700);
+    const auto keys = secret_dir / "authorized_keys";
+    std::ofstream(keys) << "ssh-ed25519 AAAA root@host\n";
+    ::chmod(keys.c_str(), 0600);
+    for (const auto& target : {keys, secret_dir / "new-file"}) {
+        const auto link = out_ / "app.log";
+        std::filesystem::remove(link);
+        std::filesystem::create_symlink(target, link);
+        const auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--stdout", link.string(),
+                            "--", "/bin/sh", "-c", "echo written-by-the-program; exec sleep 1000"});
+        EXPECT_EQ(r.status, 1) << r.err;
+        EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: redirect stdout '" + link.string() +
+                             "': Permission denied\n");
+        EXPECT_FALSE(exists(pid_file()));
+    }
+    EXPECT_EQ(slurp(keys), "ssh-ed25519 AAAA root@host\n");
+    EXPECT_FALSE(exists(secret_dir / "new-file"));
+    // Where the user may write, the stream goes there.
+    const auto log = out_ / "own.log";
+    auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--stdout", log.string(), "--",
+                  "/bin/sh", "-c", "echo written-by-the-program; exec sleep 1000"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const pid_t pid = pid_in(pid_file());
+    record(pid);
+    EXPECT_TRUE(wait_for_content(log, "written-by-the-program\n"));
+    struct stat st {};
+    ASSERT_EQ(::stat(log.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, uid_); // created by the user, not by root
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    reaped(pid);
+}
+
+TEST_F(CliUser, StartStopDaemonStopsAUserDaemon) {
+    if (::access("/usr/sbin/start-stop-daemon", X_OK) != 0 && ::access("/sbin/start-stop-daemon", X_OK) != 0)
+        GTEST_SKIP() << "start-stop-daemon is not installed";
+    const char* ssd = ::access("/usr/sbin/start-stop-daemon", X_OK) == 0 ? "/usr/sbin/start-stop-daemon"
+                                                                         : "/sbin/start-stop-daemon";
+    const pid_t pid = start_ready({"ready-after", "0"}, {"--user", user_});
+    ASSERT_GT(pid, 0);
+    const auto r = run({ssd, "--stop", "--pidfile", pid_file().string()});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
     EXPECT_FALSE(exists(pid_file()));
 }
 

@@ -23,6 +23,9 @@
 //                        milliseconds to exit (a program that shuts down slowly)
 //   child-ready          fork a child that sends STATUS=child and READY=1 and exits; once it
 //                        exited send STATUS=parent (never READY=1 itself), wait
+//   own-pid-file FILE    read FILE, rewrite it with its PID if it may, close every descriptor,
+//                        READY=1, wait
+//   main-thread-exits    start a thread that waits, READY=1, end the main thread
 //   hostile-text CODE    send a STATUS= and write stderr lines full of terminal escape sequences,
 //                        with UTF-8 text among them; exit with CODE before any READY=1
 //
@@ -44,6 +47,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <grp.h>
+#include <pthread.h>
 #include <sstream>
 #include <string>
 #include <sys/socket.h>
@@ -253,6 +257,31 @@ int main(int argc, char** argv) {
         sigaction(SIGHUP, &sa, nullptr);
         notify("READY=1");
         wait_forever();
+    }
+    if (mode == "own-pid-file") {
+        // What daemons do to their PID file: read it, open and close it
+        // again, rewrite it with their PID where they may, then close every
+        // descriptor. None of it may cost the lock.
+        char buf[64] = {};
+        int fd = ::open(arg.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::read(fd, buf, sizeof buf - 1) < 0) return 101;
+        ::close(fd);
+        fd = ::open(arg.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd >= 0) {
+            const std::string line = std::to_string(::getpid()) + "\n";
+            [[maybe_unused]] const auto n = ::write(fd, line.data(), line.size());
+            ::close(fd);
+        }
+        for (int d = 3; d < 1024; ++d) ::close(d);
+        notify("READY=1");
+        wait_forever();
+    }
+    if (mode == "main-thread-exits") {
+        // The main thread ends; another runs on (and SIGTERM still ends the process).
+        pthread_t worker{};
+        if (::pthread_create(&worker, nullptr, [](void*) -> void* { wait_forever(); }, nullptr) != 0) return 102;
+        notify("READY=1");
+        ::pthread_exit(nullptr);
     }
     return 100;
 }
