@@ -3,7 +3,10 @@
 /// Reading and checking PID files written by daemoniker (or by any tool that
 /// writes "PID\n"). A PID file is trusted only while it is locked: a file
 /// whose lock is free is stale, and its PID may already belong to another
-/// process.
+/// process. And it is read at all only if nobody less privileged than the
+/// caller could have written it: owned by the caller or root, not writable
+/// by group or others, in directories only the caller or root may change
+/// (or that have the sticky bit). docs/how-it-works.md has the model.
 
 #include <daemoniker/errors.hpp>
 #include <daemoniker/export.hpp>
@@ -39,11 +42,22 @@ inline constexpr std::size_t max_pid_line = 63;
 DAEMONIKER_API std::optional<process_id> parse_pid(std::string_view contents) noexcept;
 
 /// Inspects `path` without modifying it and without taking its lock (so it
-/// cannot make a starting daemon fail). Throws PidFileError when the file
-/// cannot be read or is not a regular file; a symbolic link is refused.
+/// cannot make a starting daemon fail). `running` means locked by a daemon
+/// whose process runs (its thread group: a main thread that ended while
+/// others run still counts). Throws PidFileError when the file cannot be
+/// read, is not a regular file (a symbolic link is refused), or fails the
+/// trust rule (errc::untrusted_owner, errc::writable_by_others,
+/// errc::unsafe_directory); when it carries a lock that is not a daemon's
+/// (errc::foreign_lock); or when it stays locked while the process it names
+/// has exited (errc::exited_holder: a process the daemon started holds the
+/// file open).
 ///
 /// Platform notes: POSIX tests the lock with F_OFD_GETLK (F_GETLK where OFD
-/// locks do not exist).
+/// locks do not exist) and pins the process with a pidfd where the system
+/// has them. A locked file that names an exited process is read again for
+/// up to a second (a start between its lock and its write, a daemon removing
+/// its file) before it counts as errc::exited_holder. Windows checks the
+/// file's DACL for write access granted to everyone or all users.
 DAEMONIKER_API PidFileInfo inspect_pid_file(const std::filesystem::path& path);
 /// As above; on failure sets `ec` and returns {absent, 0}.
 DAEMONIKER_API PidFileInfo inspect_pid_file(const std::filesystem::path& path, std::error_code& ec) noexcept;

@@ -199,8 +199,11 @@ private:
 
 /// Sends `signal` to the daemon whose PID file is `pid_file`. Refuses with a
 /// SignalError, sending nothing, when the file is missing, unreadable, not a
-/// regular file, empty or malformed, names PID 1, or is stale (its lock is not
-/// held): a reused PID never receives a signal meant for a dead daemon.
+/// regular file, empty or malformed, names PID 1, is stale (its lock is not
+/// held), or could have been written by someone less privileged than the
+/// caller (the trust rule of inspect_pid_file()): a reused PID never
+/// receives a signal meant for a dead daemon, and nobody can aim the
+/// caller's signals by writing a PID file.
 ///
 /// Platform notes: on Linux the target is pinned with a pidfd before the lock
 /// is checked, so the daemon cannot exit and have its PID reused between the
