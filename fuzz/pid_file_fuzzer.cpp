@@ -1,7 +1,8 @@
 // PID-file contents: daemoniker::parse_pid() against an independent reading
 // of its documented grammar, then the same bytes as a real file read by
-// inspect_pid_file() (which must agree with parse_pid) and taken over by a
-// starting daemon (which must leave exactly "PID\n" whatever was there).
+// inspect_pid_file() (which must agree with parse_pid) and met by a starting
+// daemon, which takes it over when it is a PID file (leaving exactly "PID\n")
+// and leaves anything else byte for byte as it was.
 
 #include "pid_file.hpp"
 
@@ -98,11 +99,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (info.state != daemoniker::PidFileState::stale) fail("an unlocked file is not stale");
     if (info.pid != pid.value_or(0)) fail("inspect_pid_file disagrees with parse_pid");
 
-    // Taken over by a start: exactly our PID and a newline remain.
+    // Taken over by a start only if it is a PID file (nothing, or one PID
+    // line of at most 64 bytes): exactly our PID and a newline remain.
+    // Anything else is refused and left as it was.
+    const auto newline = in.find('\n');
+    const bool pid_file =
+        in.size() <= 64 && (in.empty() || (pid && (newline == std::string_view::npos || newline + 1 == in.size())));
     daemoniker::detail::HeldPidFile held;
     daemoniker::detail::PidFileFailure why;
     const process_id self = ::getpid();
-    if (!held.acquire(file, self, why)) fail("a stale file was not taken over");
+    const bool taken = held.acquire(file, self, why);
+    if (!pid_file) {
+        if (taken) fail("a file that is not a PID file was taken over");
+        if (why.detail != daemoniker::errc::not_a_pid_file) fail("a refused file was not called 'not a PID file'");
+        if (read_file(file) != in) fail("a refused file was changed");
+        std::filesystem::remove(file);
+        return 0;
+    }
+    if (!taken) fail("a stale file was not taken over");
     if (read_file(file) != std::to_string(self) + "\n") fail("the taken-over file is not exactly 'PID\\n'");
     const auto running = daemoniker::inspect_pid_file(file, ec);
     if (ec || running.state != daemoniker::PidFileState::running || running.pid != self) fail("not running after takeover");
