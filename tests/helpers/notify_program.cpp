@@ -19,7 +19,8 @@
 //                        to FILE; READY=1; wait
 //   log-signals LOG      append "got SIGNAME" to LOG for SIGUSR1 and SIGHUP; READY=1; wait
 //   close-fds            close every descriptor above 2 (as some daemons do), READY=1, wait
-//   slow-term FILE MS    send STATUS=stuck, never READY=1; on SIGTERM create FILE, then take MS
+//   slow-term FILE MS    send STATUS=stuck, never READY=1; write "waiting" to FILE once SIGTERM
+//                        is taken care of; on SIGTERM append "got SIGTERM", then take MS
 //                        milliseconds to exit (a program that shuts down slowly)
 //   child-ready          fork a child that sends STATUS=child and READY=1 and exits; once it
 //                        exited send STATUS=parent (never READY=1 itself), wait
@@ -224,10 +225,11 @@ int main(int argc, char** argv) {
         sigaddset(&term, SIGTERM);
         ::sigprocmask(SIG_BLOCK, &term, nullptr);
         notify("STATUS=stuck");
+        std::ofstream(arg) << "waiting\n";
         ::alarm(60);
         int sig = 0;
         ::sigwait(&term, &sig);
-        std::ofstream(arg) << "got SIGTERM\n";
+        std::ofstream(arg, std::ios::app) << "got SIGTERM\n";
         sleep_ms(std::atol(argc > 3 ? argv[3] : "0"));
         return 0;
     }
