@@ -126,10 +126,11 @@ TEST_F(CliUser, ProgramCannotAimRootsStopAtAnotherProcess) {
     const pid_t victim = start_victim();
     ASSERT_GT(victim, 0);
     record(victim);
-    // The program, as the user, tries to rewrite its PID file to name the victim.
+    // The program, as the user, has a child rewrite its PID file to name the
+    // victim (a child: the program itself would keep any lock it held).
     const auto tried = out_ / "tried";
     auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--", "/bin/sh", "-c",
-                  "echo " + std::to_string(victim) + " > " + pid_file().string() + " 2>/dev/null; echo $? > " +
+                  "sh -c 'echo " + std::to_string(victim) + " > " + pid_file().string() + "' 2>/dev/null; echo $? > " +
                       tried.string() + "; exec sleep 1000"});
     ASSERT_EQ(r.status, 0) << r.err;
     const pid_t pid = pid_in(pid_file());
