@@ -26,7 +26,11 @@ Probe probe(const std::filesystem::path& pid_file) {
                     " has exited (a process it started may still hold the file open)", {}};
     if (info.error == errc::malformed_pid_file)
         return {Verdict::unknown, 0, false, "the PID file is locked but holds no valid PID", {}};
-    if (info.error) return {Verdict::unknown, pid, false, (refused(info.error) ? "refusing PID file " : "cannot read PID file ") + detail::refusal_reason(pid_file, info.error), {}};
+    if (info.error)
+        return {Verdict::unknown, pid, false,
+                (refused(info.error) ? "refusing PID file " : "cannot read PID file ") +
+                    detail::refusal_reason(pid_file, info.error),
+                {}};
     if (info.state == PidFileState::absent) return {Verdict::absent, 0, false, {}, {}};
     if (info.state == PidFileState::running) return {Verdict::running, pid, true, {}, std::move(info.process)};
     // A zombie is not alive; "cannot tell" (no /proc) counts as alive.

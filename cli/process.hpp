@@ -72,6 +72,8 @@ struct DaemonReading {
 };
 DaemonReading read_daemon(const std::filesystem::path& pid_file);
 
+/// Whether this system has process groups (POSIX) for the functions below.
+bool has_process_groups() noexcept;
 /// The process group of a running process, asked while it is pinned (its
 /// group then exists, so the ID names no other group). POSIX only; errors
 /// for a group that is this command's own or init's.

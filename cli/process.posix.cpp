@@ -11,9 +11,9 @@
 #include <dirent.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fcntl.h>
 #include <fstream>
@@ -155,6 +155,8 @@ DaemonReading read_daemon(const std::filesystem::path& pid_file) {
     if (reading.state == PidFileState::running) out.process = Process::adopt(reading.pid, reading.pidfd.release());
     return out;
 }
+
+bool has_process_groups() noexcept { return true; }
 
 process_id process_group_of(const Process& process, std::error_code& ec) {
     ec.clear();

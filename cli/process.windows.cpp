@@ -120,6 +120,8 @@ DaemonReading read_daemon(const std::filesystem::path& pid_file) {
     return out;
 }
 
+bool has_process_groups() noexcept { return false; }
+
 process_id process_group_of(const Process&, std::error_code& ec) {
     ec = std::make_error_code(std::errc::function_not_supported);
     return 0;

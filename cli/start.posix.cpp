@@ -107,8 +107,10 @@ void stop_program(const Started& s, const std::filesystem::path& pid_file) {
     std::error_code ec;
     const process_id group = program ? process_group_of(program, ec) : 0;
     auto signal_all = [&](int sig) {
-        if (group > 0) signal_group(group, sig);
-        else if (program) program.signal(sig);
+        if (group > 0)
+            signal_group(group, sig);
+        else if (program)
+            program.signal(sig);
     };
     signal_all(SIGTERM);
     const bool ended = program.wait_exit(clock::now() + 5s) && wait_group(group, clock::now() + 5s);
@@ -125,7 +127,8 @@ std::string lost_file(const std::filesystem::path& pid_file) {
     std::string what = "its PID file '" + pid_file.string() + "' ";
     if (now.error) return what + "can no longer be read: " + detail::refusal_reason(pid_file, now.error);
     if (now.state == PidFileState::absent) return what + "was removed by another process";
-    if (now.state == PidFileState::running) return what + "was replaced by another process (it names pid " + std::to_string(now.pid) + ")";
+    if (now.state == PidFileState::running)
+        return what + "was replaced by another process (it names pid " + std::to_string(now.pid) + ")";
     return what + "lost its lock (its lock keeper ended)";
 }
 
@@ -172,9 +175,9 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
     s.launch = resolve_identity(request);
     if (const char* outer = std::getenv("NOTIFY_SOCKET")) s.outer_socket = outer;
     if (o.wait_ready) {
-        s.socket = std::make_unique<NotifySocket>(
-            s.launch.switches_identity ? std::optional<NotifySocket::Owner>({s.launch.uid, s.launch.gid})
-                                       : std::nullopt);
+        s.socket = std::make_unique<NotifySocket>(s.launch.switches_identity
+                                                      ? std::optional<NotifySocket::Owner>({s.launch.uid, s.launch.gid})
+                                                      : std::nullopt);
         request.notify_socket = s.socket->address();
     }
     resolve_program(request, s.launch);
@@ -204,59 +207,71 @@ int PreparedStart::run() {
     std::error_code ec;
     started.program = Process::pin(pid, ec);
     const Process& program = started.program;
-    // The report channel's end means an exec, or a death before it: a dying
-    // process shows on the pin a moment later.
-    if (is_exiting(pid)) program.wait_exit(clock::now() + 2s);
-    // The PID file names the program and carries its keeper's lock until
-    // the program ends (or someone else removes or replaces the file).
-    auto holds_lock = [&] {
-        const DaemonReading now = read_daemon(s.pid_file);
-        return !now.error && now.state == PidFileState::running && now.pid == pid && !program.exited();
-    };
-    if (!s.wait_ready) {
-        if (holds_lock()) return exit_status::ok;
-        fail_ended(started, s.pid_file, s.err, "right after it started", {});
-    }
-
-    const auto ready = wait_ready(*s.socket, program, *interrupts, s.launch.uid, t0 + s.timeout);
-    switch (ready.outcome) {
-    case Readiness::Outcome::ready: {
-        if (!holds_lock()) fail_ended(started, s.pid_file, s.err, "as it said it was ready", ready.status);
-        if (!s.outer_socket.empty()) {
-            // Our own supervisor (systemd, Type=notify) waits for us: pass the
-            // readiness on, with the program's PID as the service's main PID.
-            std::string message = "READY=1\nMAINPID=" + std::to_string(pid) + "\n";
-            if (!ready.status.empty()) message += "STATUS=" + ready.status + "\n";
-            std::error_code e;
-            notify(message, e); // to our NOTIFY_SOCKET; the program had its own
-            if (e)
-                print_error("start", "warning: could not pass readiness on to NOTIFY_SOCKET '" + s.outer_socket +
-                                         "': " + e.message());
+    // Whatever goes wrong from here on (an allocation that fails, ...), the
+    // program does not stay behind, started but unreported.
+    auto watch = [&]() -> int {
+        // The report channel's end means an exec, or a death before it: a dying
+        // process shows on the pin a moment later.
+        if (is_exiting(pid)) program.wait_exit(clock::now() + 2s);
+        // The PID file names the program and carries its keeper's lock until
+        // the program ends (or someone else removes or replaces the file).
+        auto holds_lock = [&] {
+            const DaemonReading now = read_daemon(s.pid_file);
+            return !now.error && now.state == PidFileState::running && now.pid == pid && !program.exited();
+        };
+        if (!s.wait_ready) {
+            if (holds_lock()) return exit_status::ok;
+            fail_ended(started, s.pid_file, s.err, "right after it started", {});
         }
-        return exit_status::ok;
-    }
-    case Readiness::Outcome::exited: fail_ended(started, s.pid_file, s.err, "before it was ready", ready.status);
-    case Readiness::Outcome::error: {
+
+        const auto ready = wait_ready(*s.socket, program, *interrupts, s.launch.uid, t0 + s.timeout);
+        switch (ready.outcome) {
+        case Readiness::Outcome::ready: {
+            if (!holds_lock()) fail_ended(started, s.pid_file, s.err, "as it said it was ready", ready.status);
+            if (!s.outer_socket.empty()) {
+                // Our own supervisor (systemd, Type=notify) waits for us: pass the
+                // readiness on, with the program's PID as the service's main PID.
+                std::string message = "READY=1\nMAINPID=" + std::to_string(pid) + "\n";
+                if (!ready.status.empty()) message += "STATUS=" + ready.status + "\n";
+                std::error_code e;
+                notify(message, e); // to our NOTIFY_SOCKET; the program had its own
+                if (e)
+                    print_error("start", "warning: could not pass readiness on to NOTIFY_SOCKET '" + s.outer_socket +
+                                             "': " + e.message());
+            }
+            return exit_status::ok;
+        }
+        case Readiness::Outcome::exited: fail_ended(started, s.pid_file, s.err, "before it was ready", ready.status);
+        case Readiness::Outcome::error: {
+            stop_program(started, s.pid_file);
+            std::string what = "the program (pid " + std::to_string(pid) +
+                               ") reported a failure before it was ready: ERRNO=" + std::to_string(ready.error) + " (" +
+                               std::error_code(ready.error, std::system_category()).message() + ")";
+            if (!ready.status.empty()) what += ", status \"" + escape_controls(ready.status) + "\"";
+            throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
+        }
+        case Readiness::Outcome::interrupted:
+            stop_program(started, s.pid_file);
+            throw Failure(exit_status::failed, "interrupted by " + signal_name(ready.signal) +
+                                                   " while waiting for the program (pid " + std::to_string(pid) +
+                                                   ") to be ready; it was stopped");
+        case Readiness::Outcome::timeout: break;
+        }
         stop_program(started, s.pid_file);
-        std::string what = "the program (pid " + std::to_string(pid) +
-                           ") reported a failure before it was ready: ERRNO=" + std::to_string(ready.error) + " (" +
-                           std::error_code(ready.error, std::system_category()).message() + ")";
-        if (!ready.status.empty()) what += ", status \"" + escape_controls(ready.status) + "\"";
+        std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
+                           format_duration(std::chrono::duration<double>(s.timeout).count());
+        if (!ready.status.empty()) what += " (its last status: \"" + escape_controls(ready.status) + "\")";
+        if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
         throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
-    }
-    case Readiness::Outcome::interrupted:
+    };
+    try {
+        return watch();
+    } catch (const Failure&) {
+        throw; // the program was dealt with
+    } catch (...) {
         stop_program(started, s.pid_file);
-        throw Failure(exit_status::failed, "interrupted by " + signal_name(ready.signal) +
-                                               " while waiting for the program (pid " + std::to_string(pid) +
-                                               ") to be ready; it was stopped");
-    case Readiness::Outcome::timeout: break;
+        throw;
     }
-    stop_program(started, s.pid_file);
-    std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
-                       format_duration(std::chrono::duration<double>(s.timeout).count());
-    if (!ready.status.empty()) what += " (its last status: \"" + escape_controls(ready.status) + "\")";
-    if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
-    throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
 }
 
 } // namespace daemoniker::cli

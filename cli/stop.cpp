@@ -96,7 +96,8 @@ StopResult run_schedule(const std::filesystem::path& pid_file, const Target& tar
         if (ec == errc::signal_dropped) ec.clear();
         if (ec == std::errc::no_such_process) gone = target.gone();
         else if (ec)
-            return {exit_status::unknown, "cannot send " + signal_name(item.signal) + " to " + pid_text + ": " + ec.message()};
+            return {exit_status::unknown,
+                    "cannot send " + signal_name(item.signal) + " to " + pid_text + ": " + ec.message()};
     }
     if (!gone && !target.gone())
         return {exit_status::still_running, pid_text + " is still running after the schedule " + to_string(schedule)};
@@ -105,7 +106,8 @@ StopResult run_schedule(const std::filesystem::path& pid_file, const Target& tar
     // read again until it changes). What remains, a crashed daemon's file,
     // is removed here.
     const Probe after = probe(pid_file);
-    if (after.verdict == Verdict::stale && after.pid == daemon.pid()) detail::remove_if_abandoned(pid_file, daemon.pid());
+    if (after.verdict == Verdict::stale && after.pid == daemon.pid())
+        detail::remove_if_abandoned(pid_file, daemon.pid());
     return {exit_status::ok, {}};
 }
 
@@ -131,6 +133,9 @@ StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions&
         if (!parsed) throw UsageError("--retry: " + error);
         schedule = std::move(*parsed);
     }
+    if (o.process_group && !has_process_groups())
+        throw UsageError("--process-group: Windows has no process groups (the supervisor's job ends the program's "
+                         "children with it)");
     const Probe p = probe(pid_file);
     switch (p.verdict) {
     case Verdict::absent: return {exit_status::failed, "not running (no PID file '" + pid_file.string() + "')"};

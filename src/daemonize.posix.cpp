@@ -533,7 +533,8 @@ void ignore_stray_signals() noexcept {
         fail_child(report_fd, step, error, detail, value);
     };
     PidFileFailure why;
-    if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why)) abandon(why.step, why.error, why.detail, why.holder);
+    if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why))
+        abandon(why.step, why.error, why.detail, why.holder);
     // The program may read its PID file and never write it: the file stays
     // the invoker's, owner and group, as start-stop-daemon and systemd's
     // PIDFile= require of a root service; it is readable by all, whatever

@@ -418,7 +418,8 @@ Outcome take_over(int fd, const std::filesystem::path& path, process_id pid, Pid
     if (::fstat(fd, &st) != 0) return fail(Step::pid_file_open, errno);
     // Only a PID file is taken over: a file with another name for it, or
     // with other content, is somebody's data.
-    if (st.st_nlink != 1 || !is_pid_file_content(read_content(fd))) return fail(Step::pid_file_open, 0, errc::not_a_pid_file);
+    if (st.st_nlink != 1 || !is_pid_file_content(read_content(fd)))
+        return fail(Step::pid_file_open, 0, errc::not_a_pid_file);
 
     e = sys::injected(Step::pid_file_write);
     if (e == 0) e = write_pid(fd, pid);

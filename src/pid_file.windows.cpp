@@ -16,7 +16,8 @@
 // that content, and has a single link; anything else may be a file the user
 // needs (a mistyped path), so it is refused and left as it is. A file whose
 // DACL lets other users write it is not believed by any entry point: they
-// could make it name any process.
+// could make it name any process. So a new file gets a DACL of its own
+// rather than what its directory passes on (see private_descriptor()).
 
 #include "pid_file.hpp"
 #include "sys.hpp"
@@ -25,8 +26,10 @@
 #include <daemoniker/pid_file.hpp>
 
 #include <aclapi.h>
+#include <sddl.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -127,6 +130,42 @@ std::error_code trust_error(HANDLE h) noexcept {
     return writable ? make_error_code(errc::writable_by_others) : std::error_code{};
 }
 
+struct LocalFreer {
+    void operator()(void* p) const noexcept { ::LocalFree(p); }
+};
+using LocalPtr = std::unique_ptr<void, LocalFreer>;
+
+// The caller's SID in SDDL form ("S-1-5-21-..."), empty if unknown.
+std::wstring caller_sid() noexcept {
+    win::Handle token;
+    HANDLE t = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &t)) return {};
+    token.reset(t);
+    alignas(TOKEN_USER) BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    DWORD size = 0;
+    if (!::GetTokenInformation(token.get(), TokenUser, buffer, sizeof buffer, &size)) return {};
+    wchar_t* text = nullptr;
+    if (!::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid, &text)) return {};
+    const LocalPtr owned(text);
+    return std::wstring(text);
+}
+
+// The security descriptor a new PID file is created with: a protected DACL
+// giving SYSTEM, Administrators and the caller full access and everyone
+// reading (as 0644 does on POSIX). Not the directory's inheritable ACEs:
+// C:\ passes Authenticated Users Modify on to everything created below it,
+// which would make the file one that no reader believes. Null when it
+// cannot be built (the file then inherits, and readers judge it as usual).
+LocalPtr private_descriptor() noexcept {
+    const std::wstring sid = caller_sid();
+    if (sid.empty()) return nullptr;
+    const std::wstring sddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;" + sid + L")(A;;FR;;;WD)";
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &sd, nullptr))
+        return nullptr;
+    return LocalPtr(sd);
+}
+
 bool same_file(HANDLE a, HANDLE b) noexcept {
     BY_HANDLE_FILE_INFORMATION x{}, y{};
     return ::GetFileInformationByHandle(a, &x) && ::GetFileInformationByHandle(b, &y) &&
@@ -187,9 +226,12 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
     if (int e = sys::injected(Step::pid_file_open)) return fail(Step::pid_file_open, static_cast<DWORD>(e));
     if (names_directory(path)) return fail(Step::pid_file_open, 0, errc::not_regular_file);
 
+    const LocalPtr descriptor = private_descriptor();
+    SECURITY_ATTRIBUTES attributes{sizeof attributes, descriptor.get(), FALSE}; // used only if the file is created
     for (int attempt = 0; attempt < 200; ++attempt) {
         win::Handle h(::CreateFileW(path.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE,
-                                    nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
+                                    &attributes, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
+                                    nullptr));
         if (!h.valid()) {
             const DWORD e = ::GetLastError();
             if (e != ERROR_SHARING_VIOLATION) return fail(Step::pid_file_open, e);

@@ -23,7 +23,8 @@ protected:
     static bool running(pid_t pid) {
         const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
         const auto close = stat.rfind(')');
-        return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' && stat[close + 2] != 'X';
+        return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+               stat[close + 2] != 'X';
     }
 
     static void write_file(const std::filesystem::path& p, const std::string& content, mode_t mode = 0644) {
@@ -167,7 +168,8 @@ TEST_F(CliTrust, StopSignalsTheProgramAloneOrWithItsProcessGroup) {
 TEST_F(CliTrust, FifoAsStdoutFailsAtOnceNamingTheStep) {
     const auto fifo = path("out.fifo");
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
-    const auto r = cli({"start", "--pid-file", pid_file().string(), "--stdout", fifo.string(), "--", "/bin/sleep", "1000"});
+    const auto r =
+        cli({"start", "--pid-file", pid_file().string(), "--stdout", fifo.string(), "--", "/bin/sleep", "1000"});
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: redirect stdout '" + fifo.string() +
                          "': a FIFO that no process has open for reading\n");

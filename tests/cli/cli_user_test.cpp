@@ -206,7 +206,8 @@ TEST_F(CliUser, StaleFileOfAFormerUserDaemonIsNotTakenOver) {
     ASSERT_EQ(::chown(pid_file().c_str(), uid_, gid_), 0);
     const auto r = cli({"start", "--pid-file", pid_file().string(), "--", "/bin/sleep", "1000"});
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: open PID file '" + pid_file().string() + "': owned by uid " +
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: open PID file '" + pid_file().string() +
+                         "': owned by uid " +
                          std::to_string(uid_) + " (" + user_ +
                          "), a user other than you and root, who could make it name any process (refused)\n");
     EXPECT_EQ(slurp(pid_file()), "99999999\n");
