@@ -56,6 +56,9 @@ TEST_F(Cli, EmptyPathOptionsAreUsageErrorsNamingTheOption) {
 // static initializers before main() could not allocate; it failed on
 // std::bad_alloc up to about 6700 KiB and succeeded above.
 TEST_F(Cli, StartUnderAMemoryLimitFailsWithOneLineAndLeavesNothing) {
+#ifdef DAEMONIKER_TEST_SANITIZED
+    GTEST_SKIP() << "a sanitizer's runtime cannot run under ulimit -v";
+#endif
     const std::string command = std::string(DAEMONIKER_CLI) + " start --pid-file " + pid_file().string() + " -- " +
                                 program() + " never-ready";
     auto start_under = [&](long kib) {

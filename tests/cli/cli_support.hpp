@@ -14,6 +14,17 @@
 #include <unistd.h>
 #include <vector>
 
+// Sanitizer runtimes need memory and descriptors of their own (ASan reserves
+// terabytes of address space; UBSan's checks open a pipe), so tests that
+// starve the command of either cannot run under them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define DAEMONIKER_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define DAEMONIKER_TEST_SANITIZED 1
+#endif
+#endif
+
 namespace test {
 
 class Cli : public ProcessTest {
