@@ -143,6 +143,14 @@ int reap(pid_t child) noexcept {
     return status;
 }
 
+// The lock keeper of a start that failed has ended (it held the report pipe
+// until then). When it is this process's child — the command is a child
+// subreaper, so it inherits the keeper once the intermediate is gone — it is
+// collected here, so no zombie is left; otherwise waitpid() fails at once.
+void reap_keeper(process_id keeper) noexcept {
+    if (keeper > 0) reap(static_cast<pid_t>(keeper));
+}
+
 // Blocks until every writer of the report pipe is gone (the daemon died), or
 // the deadline passes.
 void wait_for_eof(int fd, clock::time_point deadline) noexcept {
@@ -220,6 +228,7 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
             wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
             ::close(pipe.read);
             reap(intermediate);
+            reap_keeper(keeper);
             if (exec != nullptr) {
                 // After dropping privileges the daemon may have lacked the
                 // right to remove its PID file from the directory.
@@ -238,16 +247,18 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
         }
         if (got == Read::timeout) {
             // The pipe is still open, so the daemon still lives and its PID
-            // cannot have been reused: killing it by PID is safe here. (The
-            // program's process is the keeper's child, unreaped until the
-            // keeper ends, which this process, the keeper's reaper while the
-            // intermediate lives or as a subreaper, has not seen happen.)
+            // cannot have been reused: killing it by PID is safe here. (In
+            // exec mode the program's process is the keeper's child, which
+            // the keeper reaps only once it has been told to go or has failed;
+            // the keeper itself is unreaped until this process or the
+            // intermediate collects it.)
             if (daemon > 0) ::kill(static_cast<pid_t>(daemon), SIGKILL);
             if (keeper > 0) ::kill(static_cast<pid_t>(keeper), SIGKILL);
             if (daemon <= 0 && keeper <= 0) ::kill(intermediate, SIGKILL);
             wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
             ::close(pipe.read);
             reap(intermediate);
+            reap_keeper(keeper);
             if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
             throw StartupTimeout("cannot start daemon: no report from the daemon" +
                                      (daemon > 0 ? " (pid " + std::to_string(daemon) + ")" : std::string()) +
@@ -259,6 +270,7 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
         const int saved = errno;
         ::close(pipe.read);
         const int status = reap(intermediate);
+        reap_keeper(keeper);
         if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
         std::string what = "cannot start daemon: ";
         if (got == Read::error) {
