@@ -123,7 +123,8 @@ bool holds_pid_file(HANDLE h) noexcept {
 std::error_code trust_error(HANDLE h) noexcept {
     PACL dacl = nullptr;
     PSECURITY_DESCRIPTOR sd = nullptr;
-    const DWORD e = ::GetSecurityInfo(h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
+    const DWORD e =
+        ::GetSecurityInfo(h, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, &dacl, nullptr, &sd);
     if (e != ERROR_SUCCESS) return {static_cast<int>(e), std::system_category()};
     const bool writable = win::lets_others_write(dacl);
     ::LocalFree(sd);
@@ -304,7 +305,8 @@ void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noex
             continue;
         }
         if (kind_error(h.get()) != errc{} || !lock(h.get())) return;
-        if (holds_pid_file(h.get()) && parse_pid(read_head(h.get())).value_or(0) == pid) {
+        // Only a PID file that the trust rule believes: anything else is not ours to remove.
+        if (holds_pid_file(h.get()) && !trust_error(h.get()) && parse_pid(read_head(h.get())).value_or(0) == pid) {
             FILE_DISPOSITION_INFO del{};
             del.DeleteFile = TRUE;
             ::SetFileInformationByHandle(h.get(), FileDispositionInfo, &del, sizeof del);

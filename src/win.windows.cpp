@@ -80,7 +80,8 @@ ACCESS_MASK rights_of(const ACL& dacl, WELL_KNOWN_SID_TYPE group) noexcept {
         if ((header.AceFlags & INHERIT_ONLY_ACE) != 0) continue; // for objects created inside, not this one
         // A conditional (callback) ACE may allow: counted. Whether it denies
         // is not known here: not counted.
-        const bool allows = header.AceType == ACCESS_ALLOWED_ACE_TYPE || header.AceType == ACCESS_ALLOWED_CALLBACK_ACE_TYPE;
+        const bool allows =
+            header.AceType == ACCESS_ALLOWED_ACE_TYPE || header.AceType == ACCESS_ALLOWED_CALLBACK_ACE_TYPE;
         const bool denies = header.AceType == ACCESS_DENIED_ACE_TYPE;
         if (!allows && !denies) continue;
         // The allowed, denied and callback ACEs share this layout up to the SID.

@@ -172,7 +172,7 @@ bool is_group(PSID sid, WELL_KNOWN_SID_TYPE group) { return ::IsWellKnownSid(sid
 
 } // namespace
 
-DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access) {
+DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access, DWORD inheritance) {
     DWORD error = 0;
     auto [current, sd] = dacl_of(path, error);
     if (error != ERROR_SUCCESS) return error;
@@ -182,7 +182,7 @@ DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, A
     EXPLICIT_ACCESSW entry{};
     entry.grfAccessPermissions = access;
     entry.grfAccessMode = SET_ACCESS;
-    entry.grfInheritance = NO_INHERITANCE;
+    entry.grfInheritance = inheritance;
     entry.Trustee.TrusteeForm = TRUSTEE_IS_SID;
     entry.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
     entry.Trustee.ptstrName = reinterpret_cast<LPWSTR>(sid);

@@ -65,10 +65,11 @@ std::string bytes_of(const std::filesystem::path& path);
 /// Writes exactly `bytes` (no CRLF translation).
 void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 
-/// Replaces the entries of `group` in the file's DACL by one allowing
-/// `access` (SetEntriesInAclW with SET_ACCESS, SetNamedSecurityInfoW).
-/// Returns the Win32 error, 0 on success.
-DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access);
+/// Replaces the entries of `group` in the DACL of a file or directory by one
+/// allowing `access`, with `inheritance` flags (SetEntriesInAclW with
+/// SET_ACCESS, SetNamedSecurityInfoW). Returns the Win32 error, 0 on success.
+DWORD set_access(const std::filesystem::path& path, WELL_KNOWN_SID_TYPE group, ACCESS_MASK access,
+                 DWORD inheritance = 0 /* NO_INHERITANCE */);
 /// Gives the file a NULL DACL (everyone full access). The Win32 error, or 0.
 DWORD set_null_dacl(const std::filesystem::path& path);
 /// Whether the file's DACL, read back, has an allowing ACE for `group` with
