@@ -1,11 +1,18 @@
 #include "common.hpp"
 
+#include "command_line.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 namespace daemoniker::cli {
+
+std::filesystem::path pid_file_arg(const std::string& text) {
+    if (text.empty()) throw UsageError("pidfile: the path is empty");
+    return path_arg(text);
+}
 
 std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, double max_seconds) {
     // Digits with at most one '.', nothing else: no sign, exponent, "inf" or "nan".

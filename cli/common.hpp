@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -56,6 +57,10 @@ struct Command {
     CLI::App* app = nullptr;
     std::function<int()> run;
 };
+
+/// The path of a PIDFILE argument (stop, status, send). Throws UsageError
+/// when it is empty: no file has that name, and the command must not try one.
+std::filesystem::path pid_file_arg(const std::string& text);
 
 /// Seconds as on the command line ("30", "0.5"), at most `max_seconds`;
 /// std::nullopt when malformed, negative or too large. Rounded up to a

@@ -42,7 +42,8 @@ void resolve_program(const LaunchRequest& request, Launch& launch);
 
 /// detail::start(pid_file, options, exec, keeper) with the library's
 /// exceptions turned into the command's: AlreadyRunning ->
-/// Failure(still_running), OptionError -> UsageError, any other Error ->
+/// Failure(still_running), OptionError -> UsageError naming the command's
+/// flag (--keep-fd, not the library's shielded_fds), any other Error ->
 /// Failure(failed).
 process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec,
                          process_id* keeper = nullptr);

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -29,6 +30,106 @@ std::string tidy(std::string message) {
     const std::string noise = "expected: -- ";
     if (const auto at = message.find(noise); at != std::string::npos) message.erase(at + 10, 3);
     return message;
+}
+
+// The distance between two names: insertions, deletions, substitutions and
+// swaps of neighbouring characters ("sned" is one from "send").
+std::size_t distance(std::string_view a, std::string_view b) {
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+// The name the user probably meant by `typed` (dashes included), or empty:
+// the same name in another case, the one name it begins, or the nearest
+// name when few of its letters differ.
+std::string nearest(std::string_view typed, const std::vector<std::string>& names) {
+    auto body = [](std::string_view name) {
+        std::string out(name.substr(std::min(name.find_first_not_of('-'), name.size())));
+        for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
+    const std::string t = body(typed);
+    if (t.empty()) return {};
+    std::vector<std::string> prefixed;
+    std::string best;
+    std::size_t best_distance = 3; // at most 2 edits
+    for (const auto& name : names) {
+        const std::string n = body(name);
+        if (n == t) return name;
+        if (t.size() >= 2 && n.rfind(t, 0) == 0) prefixed.push_back(name);
+        if (const auto d = distance(t, n); d < best_distance && 2 * d < t.size()) {
+            best_distance = d;
+            best = name;
+        }
+    }
+    return prefixed.size() == 1 ? prefixed.front() : best;
+}
+
+// An argument that looks like an option: "-x", "--name", "--name=value";
+// not "-", "--" or a negative number.
+bool looks_like_option(const std::string& arg) {
+    return arg.size() >= 2 && arg[0] == '-' && arg != "--" && !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+std::string option_name(const std::string& arg) {
+    return arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg;
+}
+
+// "unknown option '--name'" and the option of `app` the user probably meant,
+// else `otherwise`.
+std::string unknown_option(const std::string& arg, const CLI::App& app, const std::string& otherwise = {}) {
+    const std::string name = option_name(arg);
+    std::string meant;
+    if (name.rfind("--", 0) == 0) {
+        std::vector<std::string> names;
+        for (const auto* option : app.get_options())
+            for (const auto& l : option->get_lnames()) names.push_back("--" + l);
+        meant = nearest(name, names);
+    }
+    return "unknown option '" + name + "'" + (meant.empty() ? otherwise : "; did you mean '" + meant + "'?");
+}
+
+// The message of a command line CLI11 refused. CLI11 reports what is missing
+// before what it did not recognize, which points away from the mistake:
+// "A subcommand is required" for `daemoniker bogus`, "--pid-file is
+// required" for `daemoniker start --bogus`. What the user typed and nothing
+// recognized is named first.
+std::string usage_message(const CLI::App& app, const CLI::App* command, const std::vector<Command>& commands,
+                          const CLI::ParseError& e) {
+    std::vector<std::string> names;
+    std::string list;
+    for (const auto& c : commands) {
+        names.push_back(c.app->get_name());
+        list += (list.empty() ? "" : ", ") + names.back();
+    }
+    list = "the commands are " + list;
+    // Before a command's name (or with none at all).
+    for (const auto& arg : app.remaining()) {
+        if (arg == "--") continue;
+        if (looks_like_option(arg))
+            return unknown_option(arg, app, ": a command comes first, then its options; " + list);
+        const auto meant = nearest(arg, names);
+        return "'" + arg + "' is not a command" + (meant.empty() ? "" : " (did you mean '" + meant + "'?)") + "; " +
+               list;
+    }
+    if (command == nullptr) {
+        if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) return "no command given; " + list;
+        return tidy(e.what());
+    }
+    const auto extras = command->remaining();
+    for (const auto& arg : extras)
+        if (looks_like_option(arg)) return unknown_option(arg, *command);
+    for (const auto& arg : extras)
+        if (arg != "--") return "unexpected argument '" + arg + "'";
+    return tidy(e.what());
 }
 
 // Out of memory: the line is written without allocating.
@@ -104,14 +205,12 @@ int main(int argc, char** argv) try {
         } catch (const CLI::CallForVersion& e) {
             return app.exit(e);
         } catch (const CLI::ParseError& e) {
-            std::string where;
-            std::string hint = "daemoniker --help";
+            const CLI::App* command = nullptr;
             for (const auto& c : commands)
-                if (c.app->parsed()) {
-                    where = c.app->get_name();
-                    hint = "daemoniker " + where + " --help";
-                }
-            print_error(where, tidy(e.what()) + " (see '" + hint + "')");
+                if (c.app->parsed()) command = c.app;
+            const std::string where = command != nullptr ? command->get_name() : std::string();
+            const std::string hint = command != nullptr ? "daemoniker " + where + " --help" : "daemoniker --help";
+            print_error(where, usage_message(app, command, commands, e) + " (see '" + hint + "')");
             return exit_status::usage;
         }
         for (const auto& c : commands)

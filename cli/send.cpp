@@ -34,9 +34,9 @@ std::error_code kill_pinned(const std::filesystem::path& pid_file) {
 }
 
 int run_send(const SendOptions& o) {
+    const auto pid_file = pid_file_arg(o.pid_file);
     const auto number = parse_signal_name(o.signal);
     if (!number) throw UsageError("'" + o.signal + "' is not a signal");
-    const auto pid_file = path_arg(o.pid_file);
     std::error_code ec;
     send(pid_file, *number, ec);
     if (ec == errc::invalid_signal && *number == kill_signal) ec = kill_pinned(pid_file);

@@ -7,12 +7,17 @@
 #include "commands.hpp"
 #include "launch.hpp"
 
+#include "options.hpp" // the library's internal resolve()
+
+#include <daemoniker/daemonize.hpp>
 #include <daemoniker/options.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <memory>
+#include <string_view>
+#include <utility>
 
 namespace daemoniker::cli {
 namespace {
@@ -47,6 +52,32 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
     return !ec && cx == cy;
 }
 
+// The library names its options as the members of Options ("shielded_fds:
+// descriptor 3 is not open"); the command's user typed flags. Each message of
+// an OptionError begins with the option's name.
+constexpr std::pair<std::string_view, std::string_view> flag_of_option[] = {
+    {"PID file", "--pid-file"},   {"chdir", "--chdir"},   {"stdin_goto", "--stdin"},
+    {"stdout_goto", "--stdout"},  {"stderr_goto", "--stderr"},  {"umask", "--umask"},
+    {"shielded_fds", "--keep-fd"}, {"success_timeout", "--timeout"},
+};
+
+// An OptionError of the library as the command's error: a usage error that
+// names the flag, or, for what no flag of the command controls (threads in
+// this process, which the library refuses to fork), a failure without the
+// library's advice to set an Options member.
+[[noreturn]] void throw_option_error(const OptionError& e) {
+    const std::string_view what = e.what();
+    for (const auto& [option, flag] : flag_of_option)
+        if (what.rfind(option, 0) == 0 && what.size() > option.size() &&
+            (what[option.size()] == ':' || what[option.size()] == ' '))
+            throw UsageError(std::string(flag) + std::string(what.substr(option.size())));
+    if (const auto member = what.find("Options::"); member != std::string_view::npos) {
+        const auto cut = what.rfind("; ", member);
+        throw Failure(exit_status::failed, std::string(what.substr(0, cut)));
+    }
+    throw UsageError(std::string(what));
+}
+
 } // namespace
 
 process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec,
@@ -56,7 +87,7 @@ process_id start_program(const std::filesystem::path& pid_file, const Options& o
     } catch (const AlreadyRunning& e) {
         throw Failure(exit_status::still_running, e.what());
     } catch (const OptionError& e) {
-        throw UsageError(e.what());
+        throw_option_error(e);
     } catch (const Error& e) {
         throw Failure(exit_status::failed, e.what());
     }
@@ -120,6 +151,14 @@ StartBasics start_basics(const StartOptions& o) {
     for (const auto* stream : {&options.stdin_goto, &options.stdout_goto, &options.stderr_goto})
         if (*stream && same_file(stream->value(), s.pid_file))
             throw UsageError("a standard stream cannot go to the PID file '" + o.pid_file + "'");
+    // The library's own checks (a path that names a directory or cannot be
+    // made absolute), now: restart must refuse before it stops anything. The
+    // re-launched supervisor (Windows) received what the original checked.
+    if (!detail::is_relaunched()) try {
+            detail::resolve(s.pid_file, options);
+        } catch (const OptionError& e) {
+            throw_option_error(e);
+        }
 
     return s;
 }

@@ -25,6 +25,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -169,6 +170,10 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
     s.pid_file = std::move(basics.pid_file);
     s.options = std::move(basics.options);
     s.timeout = basics.timeout;
+    // As the library would refuse it when it starts, but before restart stops anything.
+    for (int fd : s.options.shielded_fds)
+        if (::fcntl(fd, F_GETFD) == -1)
+            throw UsageError("--keep-fd: descriptor " + std::to_string(fd) + " is not open");
     s.wait_ready = o.wait_ready;
 
     LaunchRequest request{o.command, o.env, given(o.user_opt, o.user), given(o.group_opt, o.group), std::nullopt};

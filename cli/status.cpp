@@ -25,7 +25,7 @@ std::string pid_and_uptime(process_id pid) {
 }
 
 int run_status(const StatusOptions& o) {
-    const Probe p = probe(path_arg(o.pid_file));
+    const Probe p = probe(pid_file_arg(o.pid_file));
     std::string line = o.pid_file + ": ";
     int status = exit_status::unknown;
     switch (p.verdict) {

@@ -171,7 +171,7 @@ Command add_stop(CLI::App& app) {
                 "2 still running after the schedule; 4 refused or failed (unreadable or unlocked PID file, "
                 "no permission); 64 bad usage.");
     return {sub, [pid_file, options] {
-                const auto result = stop_daemon(path_arg(*pid_file), *options);
+                const auto result = stop_daemon(pid_file_arg(*pid_file), *options);
                 if (result.status != exit_status::ok) throw Failure(result.status, result.message);
                 return exit_status::ok;
             }};
