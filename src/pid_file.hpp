@@ -129,7 +129,7 @@ struct PidFileReading {
 ///     errc::foreign_lock;
 ///   - a locked file that names no live process is a start between its lock
 ///     and its write, or a daemon between its end and the file's removal:
-///     read again for up to a second, then errc::exited_holder (the PID in
+///     read again for up to two seconds, then errc::exited_holder (the PID in
 ///     `out.pid`) or errc::malformed_pid_file.
 std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading& out) noexcept;
 #endif

@@ -204,18 +204,29 @@ bool pinned_has_exited(int pidfd) noexcept {
     return ::poll(&p, 1, 0) == 1;
 }
 
+// How long a locked file that names no live process is read again before
+// that counts: a start between its lock and its write, or a lock keeper
+// between its program's end and the file's removal, is done in microseconds,
+// but a loaded machine may not run it for a while (seen: over 100 ms with
+// eight restarts at once under AddressSanitizer).
+constexpr std::chrono::seconds transition_patience{2};
+
+// Sleeps a growing pause: 0.1 ms, doubling up to 10 ms.
+void back_off(long& pause) noexcept {
+    pause_for(pause);
+    if (pause < 10000000) pause *= 2;
+}
+
 // What a start reports when the record lock on `fd` was found taken: the
 // holder's PID (> 0); 0 when the lock was released meanwhile (look again);
 // -1 when the file names no PID; -2 when it names a process that has exited
-// (`pid` says which). A start that has just taken over a stale file holds
-// the flock, then the lock, a moment before its PID is visible... and a
-// daemon that is ending holds both while it removes the file: while the file
-// names no live process, look again, for at most ~100 ms. (Found by the
-// racing-takeover test: 1 loser in ~150 rounds of 32 named the dead daemon.)
+// (`pid` says which). While the file names no live process, look again.
 process_id read_holder(int fd, process_id& pid) noexcept {
+    const auto deadline = std::chrono::steady_clock::now() + transition_patience;
+    long pause = 100000;
     pid = read_pid(fd);
-    for (int i = 0; i < 1000 && (pid <= 0 || has_exited(pid)); ++i) {
-        pause_for(100000);
+    while ((pid <= 0 || has_exited(pid)) && std::chrono::steady_clock::now() < deadline) {
+        back_off(pause);
         if (record_lock(fd) == RecordLock::none) return 0;
         pid = read_pid(fd);
     }
@@ -575,8 +586,8 @@ std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading&
     if (path.empty()) return std::make_error_code(std::errc::invalid_argument);
     if (auto ec = check_directories(path)) return ec;
     using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + std::chrono::seconds(1);
-    long pause = 100000; // 0.1 ms, doubling to 10 ms
+    const auto deadline = clock::now() + transition_patience;
+    long pause = 100000;
     for (;;) {
         UniqueFd fd(open_existing(path, O_RDONLY));
         if (!fd) {
@@ -616,8 +627,7 @@ std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading&
                 // A start or stop changing it for an instant, or flock(1):
                 // only the second lasts.
                 if (clock::now() < deadline) {
-                    pause_for(pause);
-                    pause = pause < 10000000 ? pause * 2 : pause;
+                    back_off(pause);
                     continue;
                 }
                 return make_error_code(errc::foreign_lock);
@@ -638,8 +648,7 @@ std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading&
         // on the way out. Look again, briefly.
         if (clock::now() >= deadline)
             return make_error_code(out.pid > 0 ? errc::exited_holder : errc::malformed_pid_file);
-        pause_for(pause);
-        pause = pause < 10000000 ? pause * 2 : pause;
+        back_off(pause);
     }
 }
 

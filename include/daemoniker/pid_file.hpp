@@ -55,7 +55,7 @@ DAEMONIKER_API std::optional<process_id> parse_pid(std::string_view contents) no
 /// Platform notes: POSIX tests the lock with F_OFD_GETLK (F_GETLK where OFD
 /// locks do not exist) and pins the process with a pidfd where the system
 /// has them. A locked file that names an exited process is read again for
-/// up to a second (a start between its lock and its write, a daemon removing
+/// up to two seconds (a start between its lock and its write, a daemon removing
 /// its file) before it counts as errc::exited_holder. Windows checks the
 /// file's DACL for write access granted to everyone or all users.
 DAEMONIKER_API PidFileInfo inspect_pid_file(const std::filesystem::path& path);
