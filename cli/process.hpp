@@ -78,6 +78,13 @@ bool has_process_groups() noexcept;
 /// group then exists, so the ID names no other group). POSIX only; errors
 /// for a group that is this command's own or init's.
 process_id process_group_of(const Process& process, std::error_code& ec);
+/// A running member of group `pgid` whose real uid is not `uid`, if any:
+/// signalling the group would then reach a process that the group's own
+/// processes could not signal (a program that joined its keeper's group, for
+/// instance). std::nullopt when all are `uid`'s (or the system cannot tell).
+std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t uid);
+/// The real uid of a process (std::nullopt when it cannot be read).
+std::optional<std::uint32_t> process_uid(process_id pid);
 /// Sends `signal` to every process of group `pgid`.
 std::error_code signal_group(process_id pgid, int signal);
 /// Whether any process of group `pgid` runs (zombies do not count).

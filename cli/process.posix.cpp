@@ -184,6 +184,37 @@ std::error_code signal_group(process_id pgid, int signal) {
     return {errno, std::system_category()};
 }
 
+std::optional<std::uint32_t> process_uid(process_id pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("Uid:", 0) == 0) {
+            std::istringstream fields(line.substr(4));
+            std::uint32_t real = 0;
+            if (fields >> real) return real;
+        }
+    return std::nullopt;
+}
+
+std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t uid) {
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) return std::nullopt;
+    std::optional<std::uint32_t> foreign;
+    while (const dirent* entry = ::readdir(proc)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        bool no_proc = false;
+        const auto pid = std::strtoll(entry->d_name, nullptr, 10);
+        const auto stat = proc_stat(pid, no_proc);
+        if (!stat || (*stat)[2] != std::to_string(pgid) || (*stat)[0] == "Z" || (*stat)[0] == "X") continue;
+        const auto member = process_uid(pid);
+        if (member && *member != uid) {
+            foreign = member;
+            break;
+        }
+    }
+    ::closedir(proc);
+    return foreign;
+}
+
 bool group_alive(process_id pgid) {
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) return ::kill(-static_cast<pid_t>(pgid), 0) == 0;

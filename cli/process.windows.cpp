@@ -131,6 +131,10 @@ std::error_code signal_group(process_id, int) { return std::make_error_code(std:
 
 bool group_alive(process_id) { return false; }
 
+std::optional<std::uint32_t> foreign_member_uid(process_id, std::uint32_t) { return std::nullopt; }
+
+std::optional<std::uint32_t> process_uid(process_id) { return std::nullopt; }
+
 bool is_exiting(process_id) { return false; }
 
 std::optional<bool> is_alive(process_id pid) {

@@ -26,9 +26,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
-#include <fstream>
 #include <memory>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace daemoniker::cli {
 namespace {
@@ -40,19 +41,29 @@ using namespace std::chrono_literals;
 struct StderrFile {
     std::optional<std::filesystem::path> path;
     std::uintmax_t from = 0;
+    /// Set when the program runs as another user: only a file of that user
+    /// is read. This process may be root, and the program could have put a
+    /// link (or another name for a file) where its log was, to have root
+    /// print a file the user may not read.
+    std::optional<std::uint32_t> owner;
 
     [[nodiscard]] std::string tail(std::size_t max_lines = 10, std::uintmax_t max_bytes = 4096) const {
         if (!path) return {};
-        std::error_code ec;
-        if (!std::filesystem::is_regular_file(*path, ec)) return {};
-        const auto size = std::filesystem::file_size(*path, ec);
-        if (ec || size <= from) return {};
+        // Not through a link, and never blocking on a FIFO put in its place.
+        const int fd = ::open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) return {};
+        struct stat st {};
+        const bool readable = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!owner || st.st_uid == *owner);
+        const auto size = static_cast<std::uintmax_t>(st.st_size);
+        if (!readable || size <= from) {
+            ::close(fd);
+            return {};
+        }
         const auto begin = size - from > max_bytes ? size - max_bytes : from;
-        std::ifstream in(*path, std::ios::binary);
-        in.seekg(static_cast<std::streamoff>(begin));
         std::string text(static_cast<std::size_t>(size - begin), '\0');
-        in.read(text.data(), static_cast<std::streamsize>(text.size()));
-        text.resize(static_cast<std::size_t>(in.gcount()));
+        const auto got = ::pread(fd, text.data(), text.size(), static_cast<off_t>(begin));
+        ::close(fd);
+        text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
         std::vector<std::string> lines;
         for (std::size_t pos = 0; pos < text.size();) {
             auto end = text.find('\n', pos);
@@ -187,6 +198,7 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
     }
     resolve_program(request, s.launch);
     if (s.options.stderr_goto) s.err.path = std::filesystem::absolute(*s.options.stderr_goto);
+    if (s.launch.switches_identity) s.err.owner = s.launch.uid;
 }
 
 PreparedStart::~PreparedStart() = default;

@@ -155,6 +155,15 @@ StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions&
         if (ec)
             return {exit_status::unknown, "--process-group: cannot signal the process group of pid " +
                                               std::to_string(p.pid) + ": " + ec.message()};
+        // Only what the program itself could signal: a group that also holds
+        // another user's process (the program joined its keeper's group, say)
+        // is not the program's to stop.
+        const auto uid = process_uid(p.pid);
+        if (const auto other = uid ? foreign_member_uid(target.group, *uid) : std::nullopt)
+            return {exit_status::unknown, "--process-group: the process group " + std::to_string(target.group) +
+                                              " of pid " + std::to_string(p.pid) + " (uid " + std::to_string(*uid) +
+                                              ") also holds a process of uid " + std::to_string(*other) +
+                                              "; nothing was sent (refused)"};
     }
     return run_schedule(pid_file, target, schedule);
 }

@@ -3,6 +3,7 @@
 
 #include "pid_file.hpp"
 #include "startup.hpp"
+#include "streams.hpp"
 
 #include <daemoniker/daemonize.hpp>
 
@@ -57,19 +58,27 @@ std::error_code report_code(const Report& report) {
 
 void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder) {
     const bool pid_file_step = step == Step::pid_file_open || step == Step::pid_file_lock || step == Step::pid_file_write;
+    const bool refused = code == errc::unsafe_directory || code == errc::untrusted_owner || code == errc::writable_by_others;
     if (step == Step::pid_file_lock && holder != 0 && code.category() != category())
         throw AlreadyRunning(r.pid_file, holder > 0 ? holder : 0);
     const auto path = path_of(step, r);
     std::string what = "cannot start daemon: ";
     what += to_string(step);
-    if (pid_file_step && code.category() == category()) {
+    if ((pid_file_step && code.category() == category()) || (refused && !path.empty())) {
         what += " " + refusal_reason(path, code);
         if (code == errc::exited_holder && holder > 0) what += " (pid " + std::to_string(holder) + ")";
-        throw PidFileError(what, path, code);
+        if (pid_file_step) throw PidFileError(what, path, code);
+        throw StartupError(what, step, path, code);
     }
     if (!path.empty()) what += " '" + path.string() + "'";
     what += ": " + describe(code);
     throw StartupError(what, step, path, code);
+}
+
+void check_stream_paths(const Resolved& r) {
+    for (int fd = 0; fd < 3; ++fd)
+        if (r.stream_given[static_cast<std::size_t>(fd)])
+            if (const auto ec = check_stream_path(stream_path(r, fd))) throw_failure(stream_step(fd), r, ec, 0);
 }
 
 namespace {

@@ -627,6 +627,10 @@ namespace {
 process_id launch(const Resolved& r, const ExecPlan* exec, process_id& keeper) {
     // The directories are checked here, once: the daemon cannot allocate.
     if (const auto ec = check_directories(r.pid_file)) throw_failure(Step::pid_file_open, r, ec, 0);
+    // The daemon opens the stream files with the caller's rights; the
+    // command's program opens them after it dropped privileges, with the
+    // rights of the user it runs as, which need no such rule.
+    if (exec == nullptr || !exec->spec->credentials) check_stream_paths(r);
     // Buffered output would otherwise be written twice: by us and by the daemon.
     std::fflush(nullptr);
 

@@ -18,6 +18,7 @@ std::error_code code_of(const PidFileFailure& why) {
 void run_foreground(const Resolved& r) {
     foreground_umask(r.umask);
     if (const auto e = foreground_chdir(r.chdir)) throw_failure(Step::chdir, r, e, 0);
+    check_stream_paths(r);
     HeldPidFile file;
     PidFileFailure why;
     if (!file.acquire(r.pid_file, current_pid(), why)) throw_failure(why.step, r, code_of(why), why.holder);

@@ -74,6 +74,7 @@ void keep_for_life(HeldPidFile&& file) noexcept {
         registered = true;
         std::atexit(release_at_exit);
         previous_terminate = std::set_terminate(release_on_terminate);
+        hold_in_this_process_only();
     }
 }
 

@@ -58,13 +58,19 @@ public:
     /// owning process, then closes it (which drops the lock).
     void release() noexcept;
 
+#ifndef _WIN32
     /// Removes the file if it is still the one we locked, whoever runs this,
     /// then closes it: the lock-keeping process of the command, whose
     /// PID file names its child.
     void remove() noexcept;
+#endif
 
     /// Closes without removing (the file stays, its lock goes with the descriptor).
     void close() noexcept;
+
+    /// In a forked child: closes this process's copy, which shares the
+    /// parent's locks, and forgets it. Async-signal-safe.
+    void forget_in_child() noexcept;
 
     /// The descriptor (POSIX) or HANDLE (Windows) as an integer.
     [[nodiscard]] std::intptr_t native_handle() const noexcept { return handle_; }
@@ -105,6 +111,7 @@ std::filesystem::path directory_of(const std::filesystem::path& file);
 /// open that follows.
 std::error_code check_directories(const std::filesystem::path& file) noexcept;
 
+
 /// What one reading of a PID file found, by the rules every reader shares
 /// (inspect_pid_file, send, is_running, the command).
 struct PidFileReading {
@@ -138,6 +145,24 @@ std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading&
 /// owned by uid 1001 (att), ..." naming the owner, or the directory the
 /// trust rule refused (POSIX); otherwise "'PATH': reason".
 std::string refusal_reason(const std::filesystem::path& path, std::error_code code);
+
+/// The rule for a file the daemon opens with the caller's rights (a
+/// standard stream's): its directories as for a PID file, and when it is a
+/// symbolic link, the link must be the caller's or root's
+/// (errc::untrusted_owner). Otherwise whoever controls the path chooses
+/// which file the caller creates or appends to. Windows: no check.
+std::error_code check_stream_path(const std::filesystem::path& path) noexcept;
+
+/// Every stream path `r` was given, by check_stream_path(); throws like a
+/// failed redirection of that stream.
+void check_stream_paths(const Resolved& r);
+
+/// Makes the processes this one forks from now on close their copy of the
+/// PID file kept by keep_for_life() (POSIX: a pthread_atfork child
+/// handler). A copy would share its locks: a worker that outlived the daemon
+/// would keep a file locked that names a dead process, whose PID could be
+/// reused. Windows: nothing to do (no fork).
+void hold_in_this_process_only() noexcept;
 
 /// After a failed or abandoned start: removes `path` if nobody holds its
 /// lock, it names `pid` and passes the trust rule (so a file that another

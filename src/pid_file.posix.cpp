@@ -40,6 +40,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -257,12 +258,18 @@ bool trusted_directory(const struct stat& st) noexcept {
     return (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 || (st.st_mode & S_ISVTX) != 0;
 }
 
-// The first directory from `dir` up to the root that fails the rule, or
-// an empty path.
+// The first entry from `dir` up to the root that someone else could change:
+// a directory that fails the rule, or a symbolic link that is not the
+// caller's or root's (its owner could point it anywhere, even in a sticky
+// directory such as /tmp, where the link is theirs to replace). Empty when
+// there is none.
 std::filesystem::path untrusted_ancestor(std::filesystem::path dir) {
     for (;;) {
         struct stat st {};
-        if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !trusted_directory(st)) return dir;
+        if (::lstat(dir.c_str(), &st) == 0) {
+            if (S_ISLNK(st.st_mode) && !trusted_owner(st.st_uid)) return dir;
+            if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !trusted_directory(st)) return dir;
+        }
         if (!dir.has_relative_path()) return {};
         dir = dir.parent_path();
     }
@@ -345,16 +352,30 @@ std::string mode_text(mode_t mode) {
 }
 } // namespace
 
+std::error_code check_stream_path(const std::filesystem::path& path) noexcept {
+    if (auto ec = check_directories(path)) return ec;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && !trusted_owner(st.st_uid))
+        return make_error_code(errc::untrusted_owner);
+    return {};
+}
+
 std::string refusal_reason(const std::filesystem::path& path, std::error_code code) {
     const std::string quoted = "'" + path.string() + "': ";
     struct stat st {};
     if (code == errc::unsafe_directory) {
         const auto dir = untrusted_directory(path);
+        if (!dir.empty() && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+            return quoted + "its directory '" + dir.string() + "' is a symbolic link owned by " +
+                   owner_text(st.st_uid) + ", a user other than you and root, who could point it anywhere (refused)";
         if (!dir.empty() && ::stat(dir.c_str(), &st) == 0)
             return quoted + "its directory '" + dir.string() + "' (owner " + owner_text(st.st_uid) + ", mode " +
                    mode_text(st.st_mode) +
-                   ") may be written by a user other than you and root, who could replace the PID file (refused)";
+                   ") may be written by a user other than you and root, who could replace the file (refused)";
     }
+    if (code == errc::untrusted_owner && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        return quoted + "a symbolic link owned by " + owner_text(st.st_uid) +
+               ", a user other than you and root, who could point it anywhere (refused)";
     if (code == errc::untrusted_owner && ::lstat(path.c_str(), &st) == 0)
         return quoted + "owned by " + owner_text(st.st_uid) +
                ", a user other than you and root, who could make it name any process (refused)";
@@ -561,6 +582,24 @@ void HeldPidFile::remove() noexcept {
 void HeldPidFile::close() noexcept {
     if (handle_ >= 0) ::close(static_cast<int>(handle_));
     handle_ = -1;
+}
+
+void HeldPidFile::forget_in_child() noexcept {
+    // Closing a descriptor the parent shares releases nothing of the
+    // parent's: OFD locks and flock(2) end with the last descriptor of the
+    // open file, which the parent keeps.
+    close();
+}
+
+namespace {
+extern "C" void forget_pid_file_in_child() {
+    if (HeldPidFile* file = held_for_life()) file->forget_in_child();
+}
+} // namespace
+
+void hold_in_this_process_only() noexcept {
+    static const bool hooked = ::pthread_atfork(nullptr, nullptr, forget_pid_file_in_child) == 0;
+    (void)hooked;
 }
 
 void remove_if_abandoned(const std::filesystem::path& path, process_id pid) noexcept {

@@ -371,4 +371,13 @@ std::string refusal_reason(const std::filesystem::path& path, std::error_code co
     return "'" + path.string() + "': " + describe(code);
 }
 
+// Windows has no symbolic links a less privileged user can plant where the
+// daemon's streams go (creating one needs a privilege), and no directory
+// rule of this kind.
+std::error_code check_stream_path(const std::filesystem::path&) noexcept { return {}; }
+
+void hold_in_this_process_only() noexcept {}
+
+void HeldPidFile::forget_in_child() noexcept { close(); }
+
 } // namespace daemoniker::detail

@@ -116,7 +116,7 @@ pid_t start_victim() {
     return victim;
 }
 
-bool alive(pid_t pid) {
+bool running_process(pid_t pid) {
     const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
     const auto close = stat.rfind(')');
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
@@ -142,7 +142,7 @@ TEST_F(CliUser, ProgramCannotAimRootsStopAtAnotherProcess) {
     r = cli({"stop", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
-    EXPECT_TRUE(alive(victim)) << "root's stop reached the victim";
+    EXPECT_TRUE(running_process(victim)) << "root's stop reached the victim";
 }
 
 // A file the user planted, naming the victim and locked as a daemon's would
@@ -189,14 +189,14 @@ TEST_F(CliUser, PlantedAndLockedFileOfTheUserIsNotBelieved) {
     daemoniker::send(planted, daemoniker::Signal::sigterm, ec);
     EXPECT_EQ(ec, daemoniker::errc::unsafe_directory);
     EXPECT_FALSE(daemoniker::is_running(planted, ec));
-    EXPECT_TRUE(alive(victim)) << "the victim was signalled";
+    EXPECT_TRUE(running_process(victim)) << "the victim was signalled";
     // The same file in root's directory, still the user's: its owner is refused.
     const auto moved = path("moved.pid");
     std::filesystem::rename(planted, moved);
     const auto r = cli({"stop", moved.string()});
     EXPECT_EQ(r.status, 4) << r.err;
     EXPECT_NE(r.err.find("owned by uid " + std::to_string(uid_) + " (" + user_ + ")"), std::string::npos) << r.err;
-    EXPECT_TRUE(alive(victim));
+    EXPECT_TRUE(running_process(victim));
 }
 
 TEST_F(CliUser, StaleFileOfAFormerUserDaemonIsNotTakenOver) {
@@ -261,6 +261,114 @@ TEST_F(CliUser, StartStopDaemonStopsAUserDaemon) {
     EXPECT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
     EXPECT_FALSE(exists(pid_file()));
+}
+
+// A sticky directory like /tmp: the user may not replace root's entries
+// there, but may put their own, symbolic links included.
+class CliUserSticky : public CliUser {
+protected:
+    void SetUp() override {
+        CliUser::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        sticky_ = path("sticky");
+        std::filesystem::create_directory(sticky_);
+        ::chmod(sticky_.c_str(), 01777);
+        root_dir_ = path("root-only");
+        std::filesystem::create_directory(root_dir_);
+        ::chmod(root_dir_.c_str(), 0700);
+    }
+    // A symbolic link `name` in the sticky directory, made by the user.
+    std::filesystem::path user_link(const std::string& name, const std::filesystem::path& target) {
+        const auto link = sticky_ / name;
+        const auto r = run({"/usr/bin/setpriv", "--reuid", std::to_string(uid_), "--regid", std::to_string(gid_),
+                            "--clear-groups", "/bin/ln", "-s", target.string(), link.string()});
+        EXPECT_EQ(r.status, 0) << r.err;
+        return link;
+    }
+    std::filesystem::path sticky_;
+    std::filesystem::path root_dir_;
+};
+
+TEST_F(CliUserSticky, UsersSymbolicLinkOnThePidFilePathIsRefused) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
+    const auto link = user_link("app", root_dir_);
+    const auto pid_path = link / "d.pid";
+    auto r = cli({"start", "--pid-file", pid_path.string(), "--", "/bin/sleep", "1000"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: open PID file '" + pid_path.string() + "': its directory '" +
+                         link.string() + "' is a symbolic link owned by uid " + std::to_string(uid_) + " (" + user_ +
+                         "), a user other than you and root, who could point it anywhere (refused)\n");
+    EXPECT_FALSE(exists(root_dir_ / "d.pid"));
+    // A daemon of root's in that directory is not reached through the link either.
+    const pid_t pid = start_ready({"ready-after", "0"});
+    ASSERT_GT(pid, 0);
+    std::filesystem::rename(pid_file(), root_dir_ / "d.pid");
+    for (const char* command : {"status", "stop"}) {
+        r = cli({command, pid_path.string()});
+        EXPECT_EQ(r.status, 4) << command << ": " << r.out << r.err;
+        EXPECT_NE((r.out + r.err).find("is a symbolic link owned by uid"), std::string::npos) << r.out << r.err;
+    }
+    EXPECT_TRUE(running_process(pid));
+    std::filesystem::rename(root_dir_ / "d.pid", pid_file());
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    reaped(pid);
+}
+
+TEST_F(CliUserSticky, StreamsOfARootProgramAreNotOpenedThroughTheUsersLinks) {
+    if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
+    // Without --user the program runs as root, and its streams are opened as
+    // root: a path the user controls is refused, never followed.
+    const auto victim = root_dir_ / "victim";
+    std::ofstream(victim) << "root's data\n";
+    ::chmod(victim.c_str(), 0600);
+    const auto link = user_link("out.log", victim);
+    auto r = cli({"start", "--pid-file", pid_file().string(), "--stdout", link.string(), "--", "/bin/sh", "-c",
+                  "echo appended-by-root; exec sleep 1000"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: redirect stdout '" + link.string() +
+                         "': a symbolic link owned by uid " + std::to_string(uid_) + " (" + user_ +
+                         "), a user other than you and root, who could point it anywhere (refused)\n");
+    EXPECT_EQ(slurp(victim), "root's data\n");
+    // A log directory of the user's, likewise.
+    r = cli({"start", "--pid-file", pid_file().string(), "--stderr", (out_ / "new.log").string(), "--", "/bin/sleep",
+             "1000"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_NE(r.err.find("redirect stderr '" + (out_ / "new.log").string() + "': its directory '" + out_.string() +
+                         "' (owner uid " + std::to_string(uid_)),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(exists(out_ / "new.log"));
+    EXPECT_FALSE(exists(pid_file()));
+}
+
+TEST_F(CliUser, StartDoesNotShowARootOnlyFileForTheProgramsStderrTail) {
+    // The program (as the user) replaces its stderr log with a link to a
+    // root-only file and fails: start, as root, must not print that file.
+    const auto secret = path("secret");
+    std::ofstream(secret) << "root-only secret: hunter2\n";
+    ::chmod(secret.c_str(), 0600);
+    const auto err = out_ / "err.log";
+    const auto r = cli({"start", "--user", user_, "--wait-ready", "--timeout", "5", "--stderr", err.string(),
+                        "--pid-file", pid_file().string(), "--", "/bin/sh", "-c",
+                        "echo starting >&2; rm -f " + err.string() + "; ln -s " + secret.string() + " " +
+                            err.string() + "; exit 1"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(r.err.find("hunter2"), std::string::npos) << r.err;
+    EXPECT_FALSE(exists(pid_file()));
+}
+
+TEST_F(CliUser, StopOfTheProcessGroupRefusesAGroupThatHoldsRootsKeeper) {
+    const pid_t pid = start_ready({"join-parent-group"}, {"--user", user_});
+    ASSERT_GT(pid, 0);
+    const pid_t keeper = keeper_of(pid);
+    ASSERT_GT(keeper, 0);
+    auto r = cli({"stop", "--process-group", "--retry", "TERM/1/KILL/2", pid_file().string()});
+    EXPECT_EQ(r.status, 4) << r.err;
+    EXPECT_NE(r.err.find("also holds a process of uid 0; nothing was sent (refused)"), std::string::npos) << r.err;
+    EXPECT_TRUE(running_process(keeper));
+    EXPECT_TRUE(running_process(pid));
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
 }
 
 TEST_F(CliUser, OnlyRootSwitchesUsers) {

@@ -13,6 +13,8 @@
 //       open_extra=1 (leave an extra unshielded descriptor open)
 //       parent=ok|throw|throw_raii (Daemonizer parent-only code)
 //       setup_marker=FILE (Daemonizer setup code appends a line to it)
+//       worker=FILE (daemonize mode: the daemon forks a worker that waits, at
+//       most 30 s, and writes its PID to FILE before the report)
 // signals mode: the daemon starts a SignalHandler, then writes its report,
 // and logs what happens to LOG (key log=): handler calls, caught exceptions.
 //       int|term|abrt|hup|usr1|usr2=default|ignore|record   actions
@@ -176,6 +178,18 @@ int mode_daemonize(const Args& a) {
     std::ostringstream extra;
     extra << "args=" << n << "|" << text << "|" << list.size() << "\n";
     block_sigterm();
+    if (a.has("worker")) {
+        const pid_t worker = ::fork();
+        if (worker == 0) {
+            ::alarm(30);
+            for (;;) ::pause();
+        }
+        std::FILE* f = std::fopen(a.get("worker").c_str(), "w");
+        if (f != nullptr) {
+            std::fprintf(f, "%d\n", static_cast<int>(worker));
+            std::fclose(f);
+        }
+    }
     write_report(a.report, extra.str());
     return serve();
 }

@@ -27,6 +27,7 @@
 //   own-pid-file FILE    read FILE, rewrite it with its PID if it may, close every descriptor,
 //                        READY=1, wait
 //   main-thread-exits    start a thread that waits, READY=1, end the main thread
+//   join-parent-group    move to its parent's process group, READY=1, wait
 //   hostile-text CODE    send a STATUS= and write stderr lines full of terminal escape sequences,
 //                        with UTF-8 text among them; exit with CODE before any READY=1
 //
@@ -275,6 +276,12 @@ int main(int argc, char** argv) {
             ::close(fd);
         }
         for (int d = 3; d < 1024; ++d) ::close(d);
+        notify("READY=1");
+        wait_forever();
+    }
+    if (mode == "join-parent-group") {
+        // Leaves the group start made it lead, for its parent's (the lock keeper's).
+        if (::setpgid(0, ::getpgid(::getppid())) != 0) return 103;
         notify("READY=1");
         wait_forever();
     }

@@ -695,10 +695,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Hostile{"directory", daemoniker::errc::not_regular_file, "not a regular file (refused)"},
                       Hostile{"unsafe directory", daemoniker::errc::unsafe_directory,
                               "its directory '%D' (owner %U, mode 0777) may be written by a user other than you "
-                              "and root, who could replace the PID file (refused)"},
+                              "and root, who could replace the file (refused)"},
                       Hostile{"group writable directory", daemoniker::errc::unsafe_directory,
                               "its directory '%D' (owner %U, mode 0770) may be written by a user other than you "
-                              "and root, who could replace the PID file (refused)"},
+                              "and root, who could replace the file (refused)"},
                       Hostile{"group writable file", daemoniker::errc::writable_by_others,
                               "mode 0664: writable by its group or by other users, who could make it name any "
                               "process (refused)"},
@@ -710,6 +710,32 @@ INSTANTIATE_TEST_SUITE_P(
         std::replace(n.begin(), n.end(), ' ', '_');
         return n;
     });
+
+TEST_F(Reliability, WorkerThatOutlivesTheDaemonDoesNotKeepItsPidFileLocked) {
+    // The daemon forks a worker, then dies: the worker must not carry the
+    // daemon's lock on, or the file would name a dead PID under a lock, and
+    // once that PID is reused the lock would vouch for a stranger.
+    const auto worker_file = path("worker");
+    const pid_t daemon = start_daemon(pid_file(), "report", {"worker=" + worker_file.string()});
+    ASSERT_GT(daemon, 0);
+    const pid_t worker = pid_in(worker_file);
+    ASSERT_GT(worker, 0);
+    record(worker);
+    ASSERT_EQ(::kill(daemon, SIGKILL), 0);
+    ASSERT_TRUE(wait_exit(daemon).has_value());
+    recorded_.erase(daemon);
+    EXPECT_EQ(::kill(worker, 0), 0) << "the worker should still run";
+    EXPECT_FALSE(lock_held(pid_file()));
+    std::error_code ec;
+    const auto info = daemoniker::inspect_pid_file(pid_file(), ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(info.state, daemoniker::PidFileState::stale);
+    EXPECT_EQ(info.pid, daemon);
+    // And a new start takes the file over.
+    const pid_t next = start_daemon(pid_file(), "report2");
+    ASSERT_GT(next, 0);
+    ASSERT_TRUE(stop(next).has_value());
+}
 
 TEST_F(Reliability, WorldWritableDirectoryWithTheStickyBitIsAccepted) {
     // The control case of the "unsafe directory" refusal: /tmp-like.
