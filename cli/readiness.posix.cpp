@@ -49,6 +49,7 @@ std::string temp_base() {
 struct Received {
     bool got = false;       // false: nothing pending
     bool accepted = false;  // from an allowed sender, complete
+    bool sender_gone = false; // accepted only for its text: its sender has ended (below)
     std::string data;
 };
 
@@ -101,7 +102,18 @@ Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] 
         if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
             ucred who{};
             std::memcpy(&who, CMSG_DATA(c), sizeof who);
-            credentials_ok = who.pid == main_pid && (who.uid == sender_uid || who.uid == 0);
+            const bool uid_ok = who.uid == sender_uid || who.uid == 0;
+            credentials_ok = who.pid == main_pid && uid_ok;
+            // The kernel names the sender as it is when the datagram is read:
+            // one that has ended and been reaped meanwhile (the program's
+            // keeper reaps it at once) shows as pid 0. Such a datagram may be
+            // the program's last words, or a dead child's: its STATUS= text
+            // is kept for the message, its READY=1 or ERRNO= never counts
+            // (it is counted with the refused datagrams).
+            if (who.pid == 0 && uid_ok) {
+                credentials_ok = true;
+                r.sender_gone = true;
+            }
         }
 #endif
     }
@@ -221,6 +233,10 @@ Readiness wait_ready(const NotifySocket& socket, const Process& program, const I
                 continue;
             }
             if (message.status) result.status = *message.status;
+            if (got.sender_gone) { // as refused for readiness; its text is kept
+                ++result.dropped;
+                continue;
+            }
             if (message.error && !message.ready) {
                 result.outcome = Readiness::Outcome::error;
                 result.error = *message.error;
