@@ -59,6 +59,13 @@ struct StartBasics {
 };
 StartBasics start_basics(const StartOptions& o);
 
+/// Refuses (exit 2) to start over a PID file that is not locked but names a
+/// process that runs and started before the file was written — what
+/// `status` calls "running, unverified": a daemon of a tool that does not
+/// lock its PID files, or a program that lost its lock keeper. Taking the
+/// file over would start a second instance.
+void refuse_unverified_daemon(const std::filesystem::path& pid_file);
+
 /// A start whose options were checked and whose program, user and group were
 /// looked up (restart prepares before it stops anything).
 class PreparedStart {

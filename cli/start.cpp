@@ -6,6 +6,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "launch.hpp"
+#include "probe.hpp"
 
 #include "options.hpp" // the library's internal resolve()
 
@@ -127,6 +128,15 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
         ->required();
     // Everything after the program's name belongs to the program, as with env(1).
     sub.positionals_at_end();
+}
+
+void refuse_unverified_daemon(const std::filesystem::path& pid_file) {
+    const Probe p = probe(pid_file);
+    if (p.verdict == Verdict::running_unverified)
+        throw Failure(exit_status::still_running, "already running, unverified (pid " + std::to_string(p.pid) +
+                                                      "): " + p.reason +
+                                                      "; not started (stop it, or remove the file if it is not the "
+                                                      "daemon's)");
 }
 
 StartBasics start_basics(const StartOptions& o) {

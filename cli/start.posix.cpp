@@ -218,6 +218,7 @@ int PreparedStart::run() {
     std::optional<Interrupts> interrupts;
     if (s.wait_ready) interrupts.emplace();
 
+    refuse_unverified_daemon(s.pid_file);
     Started started;
     started.pid = start_program(s.pid_file, s.options, s.launch.exec, &started.keeper);
     const process_id pid = started.pid;

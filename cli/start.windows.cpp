@@ -41,6 +41,7 @@ PreparedStart::~PreparedStart() = default;
 
 int PreparedStart::run() {
     Impl& s = *impl_;
+    if (!detail::is_relaunched()) refuse_unverified_daemon(s.pid_file);
     const process_id pid = start_program(s.pid_file, s.options, s.launch.exec);
     // The supervisor holds the lock until the program ends.
     std::error_code ec;

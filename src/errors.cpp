@@ -32,7 +32,8 @@ public:
         case errc::not_a_pid_file:
             return "not a PID file: it holds more than one PID line, or has more than one link (refused, left untouched)";
         case errc::foreign_lock:
-            return "locked by another process, but not with a daemon's lock (a read lock or flock(2)) (refused)";
+            return "locked by another process, but not with a daemon's lock (a read lock or flock(2); fuser(1) "
+                   "names the holder) (refused)";
         case errc::exited_holder:
             return "locked, but the process it names has exited (a process it started may still hold the file open)";
         case errc::fifo_without_reader: return "a FIFO that no process has open for reading";

@@ -529,6 +529,11 @@ TEST_F(Cli, InteropStatusOfAStartStopDaemonPidFile) {
     EXPECT_NE(r.err.find("refusing to signal"), std::string::npos) << r.err;
     r = cli({"send", pid_file().string(), "TERM"});
     EXPECT_EQ(r.status, 4) << r.err;
+    // Nor is it taken over: that would start a second instance.
+    r = cli({"start", "--pid-file", pid_file().string(), "--", program(), "never-ready"});
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("already running, unverified (pid " + std::to_string(pid) + ")"), std::string::npos) << r.err;
+    EXPECT_EQ(pid_in(pid_file()), pid);
     EXPECT_FALSE(wait_exit(pid, 100ms).has_value()); // still running
     r = run({ssd(), "--stop", "--pidfile", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.err;
