@@ -10,9 +10,14 @@
 
 namespace daemoniker::detail {
 
+/// ESRCH also when `pid` is a thread's ID but no process's: kernels answer
+/// that with EINVAL or (since 6.9) ENOENT, and a PID file that names a
+/// thread names no process.
 inline int pidfd_open(pid_t pid) noexcept {
 #ifdef SYS_pidfd_open
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0 && (errno == EINVAL || errno == ENOENT)) errno = ESRCH;
+    return fd;
 #else
     (void)pid;
     errno = ENOSYS;
