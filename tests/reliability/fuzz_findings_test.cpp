@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
+#include <sys/syscall.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -53,6 +56,27 @@ TEST_F(FuzzFindings, FirstLineLongerThanAReaderReadsIsMalformedForEveryone) {
     EXPECT_EQ(daemoniker::parse_pid(longest + "\n"), 12);
     EXPECT_EQ(daemoniker::parse_pid(" " + longest + "\n"), std::nullopt);
     EXPECT_EQ(daemoniker::inspect_pid_file(file(longest + "\n")).pid, 12);
+}
+
+// "60\n1337": on the fuzzing machine PID 60 was a thread, not a process.
+// pidfd_open() refuses a thread's ID with ENOENT (EINVAL before Linux 6.9),
+// which the reader took for an unreadable file. A file naming a thread names
+// no process: stale.
+TEST_F(FuzzFindings, PidFileNamingAThreadIsStale) {
+    std::promise<pid_t> tid;
+    std::promise<void> done;
+    std::thread thread([&] {
+        tid.set_value(static_cast<pid_t>(::syscall(SYS_gettid)));
+        done.get_future().wait();
+    });
+    const pid_t id = tid.get_future().get();
+    std::error_code ec;
+    const auto info = daemoniker::inspect_pid_file(file(std::to_string(id) + "\n"), ec);
+    done.set_value();
+    thread.join();
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(info.state, daemoniker::PidFileState::stale);
+    EXPECT_EQ(info.pid, id);
 }
 
 // Numbers of 10 to 16 digits overflowed an int (UBSan).
