@@ -226,13 +226,16 @@ process_id read_holder(int fd, process_id& pid) noexcept {
     const auto deadline = std::chrono::steady_clock::now() + transition_patience;
     long pause = 100000;
     pid = read_pid(fd);
-    while ((pid <= 0 || has_exited(pid)) && std::chrono::steady_clock::now() < deadline) {
+    for (;;) {
+        // Judged once per look: a holder seen alive is named, even if it ends
+        // a moment later (a second look could see a fresh exit and call it
+        // a lock that outlived its process).
+        if (pid > 0 && !has_exited(pid)) return pid;
+        if (std::chrono::steady_clock::now() >= deadline) return pid > 0 ? -2 : -1;
         back_off(pause);
         if (record_lock(fd) == RecordLock::none) return 0;
         pid = read_pid(fd);
     }
-    if (pid <= 0) return -1;
-    return has_exited(pid) ? -2 : pid;
 }
 
 // ---- trust -----------------------------------------------------------------
