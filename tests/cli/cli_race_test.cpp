@@ -427,6 +427,7 @@ TEST_F(CliRace, EightConcurrentRestarts) {
     std::map<int, int> outcomes;
     int failed_rounds = 0;
     int failed_start_zombies = 0;
+    int rounds_without_daemon = 0;
     const auto t0 = clock::now();
     pid_t daemon = start_ready({"ready-after", "0"});
     ASSERT_GT(daemon, 0);
@@ -458,17 +459,25 @@ TEST_F(CliRace, EightConcurrentRestarts) {
                 ADD_FAILURE() << describe(r);
             }
         }
-        EXPECT_GE(restarted, 1);
-        // Exactly one daemon: the file names a live program, and every other
-        // keeper ends: the old daemon's and those of the programs stopped by
-        // a later restart mirror a SIGTERM. The keeper of a start that found
-        // the file taken (2) has exited with status 1, before its start did,
-        // and its start left it unreaped: a zombie that lands here.
+        // At most one daemon: the file names a live program, started by a
+        // restart that exited 0, and every other keeper ends: the old
+        // daemon's and those of the programs stopped by a later restart
+        // mirror a SIGTERM. None may run at all: a restart is a stop, then a
+        // start, not one step, and the last start to look may have found a
+        // program that another restart's stop was ending ("already
+        // running"). The keeper of a start that found the file taken (2)
+        // has exited with status 1, before its start did; the start
+        // collects it (the command is a subreaper), and the few that land
+        // here are counted.
         recorded_.erase(daemon);
         keepers_.erase(daemon);
         const pid_t now = running_daemon();
-        EXPECT_GT(now, 0);
-        EXPECT_NE(now, daemon);
+        if (now > 0) {
+            EXPECT_GE(restarted, 1);
+            EXPECT_NE(now, daemon);
+        } else {
+            ++rounds_without_daemon;
+        }
         const auto ended = reap_ended(keeper_of(now));
         int zombies = 0;
         for (const auto& [keeper, how] : ended) {
@@ -482,17 +491,18 @@ TEST_F(CliRace, EightConcurrentRestarts) {
         failed_start_zombies += zombies;
         EXPECT_TRUE(old_keeper <= 0 || ended.count(old_keeper) == 1)
             << "the old daemon's keeper " << old_keeper << " did not end";
-        EXPECT_EQ(children(), std::set<pid_t>{keeper_of(now)});
+        EXPECT_EQ(children(), now > 0 ? std::set<pid_t>{keeper_of(now)} : std::set<pid_t>{});
         if (failures() != before) ++failed_rounds;
-        if (now <= 0) break;
-        daemon = now;
+        daemon = now > 0 ? now : start_ready({"ready-after", "0"});
+        if (daemon <= 0) break;
     }
     if (daemon > 0 && keeper_of(daemon) > 0) stop_daemon(daemon);
     expect_nothing_left();
     std::string counts;
     for (const auto& [status, count] : outcomes)
         counts += (counts.empty() ? "" : ", ") + std::to_string(count) + " x " + std::to_string(status);
-    figure("eight restarts: " + counts + "; " + std::to_string(failed_start_zombies) +
+    figure("eight restarts: " + counts + "; " + std::to_string(rounds_without_daemon) +
+           " rounds ended with no daemon; " + std::to_string(failed_start_zombies) +
            " zombie keepers of starts that found the file taken; " + std::to_string(failed_rounds) +
            " failed rounds, " + std::to_string(std::chrono::duration<double>(clock::now() - t0).count()) + " s");
 }
