@@ -76,11 +76,12 @@ private:
 
 /// Waits until the program sends READY=1 (ready) or ERRNO= (error), exits,
 /// `interrupts` reports a signal (interrupted), or `deadline` passes. Only
-/// datagrams sent by the program itself (its PID, as systemd's default
+/// datagrams sent by the program itself (`main_pid`, as systemd's default
 /// NotifyAccess=main) running as `sender_uid` or root count, checked with
 /// SCM_CREDENTIALS where the system has them; the others are counted in
-/// Readiness::dropped.
-Readiness wait_ready(const NotifySocket& socket, const Process& program, const Interrupts& interrupts,
-                     std::uint32_t sender_uid, clock::time_point deadline);
+/// Readiness::dropped. `program` is `main_pid` pinned, or empty when it had
+/// ended before it could be (its datagrams still count: they were sent).
+Readiness wait_ready(const NotifySocket& socket, process_id main_pid, const Process& program,
+                     const Interrupts& interrupts, std::uint32_t sender_uid, clock::time_point deadline);
 
 } // namespace daemoniker::cli

@@ -49,7 +49,6 @@ std::string temp_base() {
 struct Received {
     bool got = false;       // false: nothing pending
     bool accepted = false;  // from an allowed sender, complete
-    bool sender_gone = false; // accepted only for its text: its sender has ended (below)
     std::string data;
 };
 
@@ -102,18 +101,7 @@ Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] 
         if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
             ucred who{};
             std::memcpy(&who, CMSG_DATA(c), sizeof who);
-            const bool uid_ok = who.uid == sender_uid || who.uid == 0;
-            credentials_ok = who.pid == main_pid && uid_ok;
-            // The kernel names the sender as it is when the datagram is read:
-            // one that has ended and been reaped meanwhile (the program's
-            // keeper reaps it at once) shows as pid 0. Such a datagram may be
-            // the program's last words, or a dead child's: its STATUS= text
-            // is kept for the message, its READY=1 or ERRNO= never counts
-            // (it is counted with the refused datagrams).
-            if (who.pid == 0 && uid_ok) {
-                credentials_ok = true;
-                r.sender_gone = true;
-            }
+            credentials_ok = who.pid == main_pid && (who.uid == sender_uid || who.uid == 0);
         }
 #endif
     }
@@ -201,8 +189,8 @@ int Interrupts::taken() const {
     return 0;
 }
 
-Readiness wait_ready(const NotifySocket& socket, const Process& program, const Interrupts& interrupts,
-                     std::uint32_t sender_uid, clock::time_point deadline) {
+Readiness wait_ready(const NotifySocket& socket, process_id main_pid, const Process& program,
+                     const Interrupts& interrupts, std::uint32_t sender_uid, clock::time_point deadline) {
     Readiness result;
     const int pidfd = program.native_handle();
     for (;;) {
@@ -221,7 +209,7 @@ Readiness wait_ready(const NotifySocket& socket, const Process& program, const I
         }
         // Datagrams first, so the status text of a program that exits is kept.
         for (;;) {
-            const auto got = receive(socket.native_handle(), program.pid(), sender_uid);
+            const auto got = receive(socket.native_handle(), main_pid, sender_uid);
             if (!got.got) break;
             if (!got.accepted) {
                 ++result.dropped;
@@ -233,10 +221,6 @@ Readiness wait_ready(const NotifySocket& socket, const Process& program, const I
                 continue;
             }
             if (message.status) result.status = *message.status;
-            if (got.sender_gone) { // as refused for readiness; its text is kept
-                ++result.dropped;
-                continue;
-            }
             if (message.error && !message.ready) {
                 result.outcome = Readiness::Outcome::error;
                 result.error = *message.error;

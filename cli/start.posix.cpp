@@ -242,7 +242,7 @@ int PreparedStart::run() {
             fail_ended(started, s.pid_file, s.err, "right after it started", {});
         }
 
-        const auto ready = wait_ready(*s.socket, program, *interrupts, s.launch.uid, t0 + s.timeout);
+        const auto ready = wait_ready(*s.socket, pid, program, *interrupts, s.launch.uid, t0 + s.timeout);
         switch (ready.outcome) {
         case Readiness::Outcome::ready: {
             if (!holds_lock()) fail_ended(started, s.pid_file, s.err, "as it said it was ready", ready.status);
