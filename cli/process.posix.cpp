@@ -240,8 +240,7 @@ std::optional<bool> is_alive(process_id pid) {
     // others run shows as a zombie in /proc, yet the process runs.
     const int pidfd = detail::pidfd_open(static_cast<pid_t>(pid));
     if (pidfd >= 0) {
-        pollfd p{pidfd, POLLIN, 0};
-        const bool exited = ::poll(&p, 1, 0) == 1;
+        const bool exited = detail::pidfd_exited(pidfd);
         ::close(pidfd);
         return !exited;
     }

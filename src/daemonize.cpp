@@ -3,7 +3,6 @@
 
 #include "pid_file.hpp"
 #include "startup.hpp"
-#include "streams.hpp"
 
 #include <daemoniker/daemonize.hpp>
 
@@ -73,12 +72,6 @@ void throw_failure(Step step, const Resolved& r, std::error_code code, std::int6
     if (!path.empty()) what += " '" + path.string() + "'";
     what += ": " + describe(code);
     throw StartupError(what, step, path, code);
-}
-
-void check_stream_paths(const Resolved& r) {
-    for (int fd = 0; fd < 3; ++fd)
-        if (r.stream_given[static_cast<std::size_t>(fd)])
-            if (const auto ec = check_stream_path(stream_path(r, fd))) throw_failure(stream_step(fd), r, ec, 0);
 }
 
 namespace {

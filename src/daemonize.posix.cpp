@@ -160,7 +160,7 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
 }
 
 // The message of a failed exec or privilege drop (the daemon's command steps).
-[[noreturn]] void throw_exec_failure(const Report& rep, const Resolved& r, const ExecPlan& exec) {
+[[noreturn]] void throw_exec_failure(const Report& rep, const ExecPlan& exec) {
     const auto step = static_cast<Step>(rep.step);
     const auto code = report_code(rep);
     std::string what = "cannot start program: ";
@@ -169,11 +169,6 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
         what += "execute '" + exec.program + "': " + describe(code);
         throw StartupError(what, step, path, code);
     }
-    if (step == Step::fork_program) {
-        what += "fork the program's process: " + describe(code);
-        throw StartupError(what, step, {}, code);
-    }
-    (void)r;
     const Credentials& c = *exec.spec->credentials;
     what += "drop privileges to ";
     if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
@@ -204,8 +199,7 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
         if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::daemon_pid) {
             // From the intermediate: the daemon (exec mode: the keeper). From
             // the keeper: the program's process. Either may come first.
-            if (static_cast<Step>(rep.step) == Step::fork_program) daemon = rep.value;
-            else if (exec != nullptr) keeper = rep.value;
+            if (exec != nullptr && static_cast<Step>(rep.step) != Step::fork_program) keeper = rep.value;
             else daemon = rep.value;
             continue;
         }
@@ -234,7 +228,7 @@ process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const 
                 // right to remove its PID file from the directory.
                 if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
                 const auto step = static_cast<Step>(rep.step);
-                if (step == Step::exec || step == Step::drop_privileges) throw_exec_failure(rep, r, *exec);
+                if (step == Step::exec || step == Step::drop_privileges) throw_exec_failure(rep, *exec);
             }
             throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
         }
@@ -551,23 +545,18 @@ void ignore_stray_signals() noexcept {
     // the invoker's, owner and group, as start-stop-daemon and systemd's
     // PIDFile= require of a root service; it is readable by all, whatever
     // the umask (a PID is no secret: /proc shows it to anyone).
-    if (exec.spec->credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0) {
-        const int e = errno;
+    auto abandon_held = [&](Step step, int error) {
         plan.pid_file->remove();
-        abandon(Step::pid_file_write, e, {}, 0);
-    }
+        abandon(step, error, {}, 0);
+    };
+    if (exec.spec->credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0)
+        abandon_held(Step::pid_file_write, errno);
     Report ok;
     ok.kind = Report::success;
     ok.value = program;
-    if (int e = sys::injected(Step::report)) {
-        plan.pid_file->remove();
-        abandon(Step::report, e, {}, 0);
-    }
-    if (!send_report(report_fd, ok)) {
-        // The original process is gone: nobody learns that the program would run.
-        plan.pid_file->remove();
-        abandon(Step::report, EPIPE, {}, 0);
-    }
+    if (int e = sys::injected(Step::report)) abandon_held(Step::report, e);
+    // The original process gone, nobody would learn that the program runs.
+    if (!send_report(report_fd, ok)) abandon_held(Step::report, EPIPE);
     ::close(report_fd);
     ignore_stray_signals();
     const char byte = 1;

@@ -68,9 +68,6 @@ public:
     /// Closes without removing (the file stays, its lock goes with the descriptor).
     void close() noexcept;
 
-    /// In a forked child: closes this process's copy, which shares the
-    /// parent's locks, and forgets it. Async-signal-safe.
-    void forget_in_child() noexcept;
 
     /// The descriptor (POSIX) or HANDLE (Windows) as an integer.
     [[nodiscard]] std::intptr_t native_handle() const noexcept { return handle_; }
@@ -153,9 +150,6 @@ std::string refusal_reason(const std::filesystem::path& path, std::error_code co
 /// which file the caller creates or appends to. Windows: no check.
 std::error_code check_stream_path(const std::filesystem::path& path) noexcept;
 
-/// Every stream path `r` was given, by check_stream_path(); throws like a
-/// failed redirection of that stream.
-void check_stream_paths(const Resolved& r);
 
 /// Makes the processes this one forks from now on close their copy of the
 /// PID file kept by keep_for_life() (POSIX: a pthread_atfork child

@@ -189,20 +189,10 @@ int write_pid(int fd, process_id pid) noexcept {
 // zombie). A pidfd polls readable only once the whole thread group has
 // exited, so a main thread that ended while other threads run is alive.
 bool has_exited(process_id pid) noexcept {
-    const int pidfd = pidfd_open(static_cast<pid_t>(pid));
-    if (pidfd >= 0) {
-        pollfd p{pidfd, POLLIN, 0};
-        const int ready = ::poll(&p, 1, 0);
-        ::close(pidfd);
-        return ready == 1;
-    }
+    const UniqueFd pidfd(pidfd_open(static_cast<pid_t>(pid)));
+    if (pidfd) return pidfd_exited(pidfd.get());
     if (errno == ESRCH) return true;
     return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
-}
-
-bool pinned_has_exited(int pidfd) noexcept {
-    pollfd p{pidfd, POLLIN, 0};
-    return ::poll(&p, 1, 0) == 1;
 }
 
 // How long a locked file that names no live process is read again before
@@ -587,16 +577,12 @@ void HeldPidFile::close() noexcept {
     handle_ = -1;
 }
 
-void HeldPidFile::forget_in_child() noexcept {
-    // Closing a descriptor the parent shares releases nothing of the
-    // parent's: OFD locks and flock(2) end with the last descriptor of the
-    // open file, which the parent keeps.
-    close();
-}
-
 namespace {
+// Closing the child's copy releases nothing of the parent's: OFD locks and
+// flock(2) end with the last descriptor of the open file, which the parent
+// keeps. close() is async-signal-safe, as a fork handler must be.
 extern "C" void forget_pid_file_in_child() {
-    if (HeldPidFile* file = held_for_life()) file->forget_in_child();
+    if (HeldPidFile* file = held_for_life()) file->close();
 }
 } // namespace
 
@@ -658,7 +644,7 @@ std::error_code read_pid_file(const std::filesystem::path& path, PidFileReading&
                 else if (errno != ENOSYS) return {errno, std::system_category()}; // EMFILE, ENOMEM, ...
                 else gone = ::kill(static_cast<pid_t>(out.pid), 0) != 0 && errno == ESRCH;
             } else {
-                gone = pinned_has_exited(pinned.get());
+                gone = pidfd_exited(pinned.get());
             }
         }
         const RecordLock lock = record_lock(fd.get());

@@ -378,6 +378,4 @@ std::error_code check_stream_path(const std::filesystem::path&) noexcept { retur
 
 void hold_in_this_process_only() noexcept {}
 
-void HeldPidFile::forget_in_child() noexcept { close(); }
-
 } // namespace daemoniker::detail

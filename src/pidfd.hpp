@@ -4,6 +4,7 @@
 // system has no such calls, so callers fall back to a bare PID.
 
 #include <cerrno>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -23,6 +24,14 @@ inline int pidfd_open(pid_t pid) noexcept {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+/// True once the process of `pidfd` has exited, zombies included. A pidfd
+/// polls readable only when the whole thread group has ended: a main thread
+/// that exited while other threads run does not count.
+inline bool pidfd_exited(int pidfd) noexcept {
+    pollfd p{pidfd, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
 }
 
 inline int pidfd_send_signal(int pidfd, int signal_number) noexcept {

@@ -2,6 +2,7 @@
 // reopen_streams().
 
 #include "streams.hpp"
+#include "pid_file.hpp"
 #include "startup.hpp"
 
 #include <daemoniker/daemonize.hpp>
@@ -36,6 +37,12 @@ Step stream_step(int fd) noexcept {
 
 const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept {
     return fd == 0 ? r.stdin_path : fd == 1 ? r.stdout_path : r.stderr_path;
+}
+
+void check_stream_paths(const Resolved& r) {
+    for (int fd = 0; fd < 3; ++fd)
+        if (r.stream_given[static_cast<std::size_t>(fd)])
+            if (const auto ec = check_stream_path(stream_path(r, fd))) throw_failure(stream_step(fd), r, ec, 0);
 }
 
 void remember_streams(const Resolved& r, bool only_given) {

@@ -21,6 +21,10 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept;
 /// Returns 0 or the errno / Win32 error.
 int redirect_stream(int fd, const std::filesystem::path& path) noexcept;
 
+/// Every stream path `r` was given, by check_stream_path() (pid_file.hpp):
+/// throws like a failed redirection of that stream.
+void check_stream_paths(const Resolved& r);
+
 /// Records where the streams went, for reopen_streams(); with `only_given`,
 /// only those that had a *_goto path (the foreground mode).
 void remember_streams(const Resolved& r, bool only_given = false);

@@ -111,6 +111,14 @@ protected:
     }
     static bool exists(const std::filesystem::path& p) { return std::filesystem::exists(p); }
 
+    /// Runs: exists, and is not a zombie (by /proc).
+    static bool runs(pid_t pid) {
+        const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+        const auto close = stat.rfind(')');
+        return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+               stat[close + 2] != 'X';
+    }
+
     /// A PID that is certainly not running now: a child that exited and was reaped.
     static pid_t dead_pid() {
         const pid_t child = ::fork();

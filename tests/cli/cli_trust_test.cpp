@@ -19,14 +19,6 @@ namespace {
 
 class CliTrust : public Cli {
 protected:
-    // Runs (not zombie, not gone), by /proc.
-    static bool running(pid_t pid) {
-        const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-        const auto close = stat.rfind(')');
-        return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
-               stat[close + 2] != 'X';
-    }
-
     static void write_file(const std::filesystem::path& p, const std::string& content, mode_t mode = 0644) {
         std::ofstream(p, std::ios::binary) << content;
         ::chmod(p.c_str(), mode);
@@ -129,8 +121,8 @@ TEST_F(CliTrust, FailedStartLeavesNoneOfTheProgramsChildren) {
     ASSERT_TRUE(wait_for_content(child_file, "\n"));
     const pid_t child = pid_in(child_file);
     ASSERT_GT(child, 0);
-    EXPECT_FALSE(running(child)) << "the program's child " << child << " was left running";
-    if (running(child)) {
+    EXPECT_FALSE(runs(child)) << "the program's child " << child << " was left running";
+    if (runs(child)) {
         record(child); // reparented to this subreaper: teardown ends it
     }
     EXPECT_FALSE(exists(pid_file()));
@@ -156,7 +148,7 @@ TEST_F(CliTrust, StopSignalsTheProgramAloneOrWithItsProcessGroup) {
         EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
         // By default the program's children are left to the program (as
         // start-stop-daemon and KillMode=process do); --process-group ends them.
-        EXPECT_EQ(running(child), !group) << (group ? "--process-group" : "default");
+        EXPECT_EQ(runs(child), !group) << (group ? "--process-group" : "default");
         if (group) {
             EXPECT_TRUE(wait_exit(child).has_value());
             recorded_.erase(child);

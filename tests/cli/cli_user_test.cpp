@@ -116,12 +116,6 @@ pid_t start_victim() {
     return victim;
 }
 
-bool running_process(pid_t pid) {
-    const auto stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-    const auto close = stat.rfind(')');
-    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
-}
-
 TEST_F(CliUser, ProgramCannotAimRootsStopAtAnotherProcess) {
     const pid_t victim = start_victim();
     ASSERT_GT(victim, 0);
@@ -142,7 +136,7 @@ TEST_F(CliUser, ProgramCannotAimRootsStopAtAnotherProcess) {
     r = cli({"stop", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
-    EXPECT_TRUE(running_process(victim)) << "root's stop reached the victim";
+    EXPECT_TRUE(runs(victim)) << "root's stop reached the victim";
 }
 
 // A file the user planted, naming the victim and locked as a daemon's would
@@ -189,14 +183,14 @@ TEST_F(CliUser, PlantedAndLockedFileOfTheUserIsNotBelieved) {
     daemoniker::send(planted, daemoniker::Signal::sigterm, ec);
     EXPECT_EQ(ec, daemoniker::errc::unsafe_directory);
     EXPECT_FALSE(daemoniker::is_running(planted, ec));
-    EXPECT_TRUE(running_process(victim)) << "the victim was signalled";
+    EXPECT_TRUE(runs(victim)) << "the victim was signalled";
     // The same file in root's directory, still the user's: its owner is refused.
     const auto moved = path("moved.pid");
     std::filesystem::rename(planted, moved);
     const auto r = cli({"stop", moved.string()});
     EXPECT_EQ(r.status, 4) << r.err;
     EXPECT_NE(r.err.find("owned by uid " + std::to_string(uid_) + " (" + user_ + ")"), std::string::npos) << r.err;
-    EXPECT_TRUE(running_process(victim));
+    EXPECT_TRUE(runs(victim));
 }
 
 TEST_F(CliUser, StaleFileOfAFormerUserDaemonIsNotTakenOver) {
@@ -308,7 +302,7 @@ TEST_F(CliUserSticky, UsersSymbolicLinkOnThePidFilePathIsRefused) {
         EXPECT_EQ(r.status, 4) << command << ": " << r.out << r.err;
         EXPECT_NE((r.out + r.err).find("is a symbolic link owned by uid"), std::string::npos) << r.out << r.err;
     }
-    EXPECT_TRUE(running_process(pid));
+    EXPECT_TRUE(runs(pid));
     std::filesystem::rename(root_dir_ / "d.pid", pid_file());
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
     reaped(pid);
@@ -365,8 +359,8 @@ TEST_F(CliUser, StopOfTheProcessGroupRefusesAGroupThatHoldsRootsKeeper) {
     auto r = cli({"stop", "--process-group", "--retry", "TERM/1/KILL/2", pid_file().string()});
     EXPECT_EQ(r.status, 4) << r.err;
     EXPECT_NE(r.err.find("also holds a process of uid 0; nothing was sent (refused)"), std::string::npos) << r.err;
-    EXPECT_TRUE(running_process(keeper));
-    EXPECT_TRUE(running_process(pid));
+    EXPECT_TRUE(runs(keeper));
+    EXPECT_TRUE(runs(pid));
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
 }
