@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool pid_file =
         in.size() <= 64 && (in.empty() || (pid && (newline == std::string_view::npos || newline + 1 == in.size())));
     daemoniker::detail::HeldPidFile held;
-    daemoniker::detail::PidFileFailure why;
+    daemoniker::detail::Failure why;
     const process_id self = ::getpid();
     const bool taken = held.acquire(file, self, why);
     if (!pid_file) {

@@ -3,6 +3,7 @@
 
 #include "pid_file.hpp"
 #include "startup.hpp"
+#include "steps.hpp"
 
 #include <daemoniker/daemonize.hpp>
 
@@ -31,41 +32,26 @@ extern ostream clog;
 namespace daemoniker {
 namespace detail {
 
-std::filesystem::path path_of(Step step, const Resolved& r) {
-    switch (step) {
-    case Step::chdir: return r.chdir;
-    case Step::pid_file_open:
-    case Step::pid_file_lock:
-    case Step::pid_file_write: return r.pid_file;
-    case Step::redirect_stdin: return r.stdin_path;
-    case Step::redirect_stdout: return r.stdout_path;
-    case Step::redirect_stderr: return r.stderr_path;
-    default: return {};
-    }
-}
-
 std::string describe(std::error_code code) {
     if (!code) return "unknown reason";
     if (code.category() == std::system_category()) return system_message(code.value());
     return code.message();
 }
 
-std::error_code report_code(const Report& report) {
-    if (report.detail != 0) return make_error_code(static_cast<errc>(report.detail));
-    return {report.error, std::system_category()};
-}
-
-void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder) {
-    const bool pid_file_step = step == Step::pid_file_open || step == Step::pid_file_lock || step == Step::pid_file_write;
+void throw_failure(const Failure& failure, const Resolved& r) {
+    const Step step = failure.step;
+    const std::error_code code = failure.code();
+    const bool ours = code.category() == category();
+    const bool pid_file_step = is_pid_file_step(step);
     const bool refused = code == errc::unsafe_directory || code == errc::untrusted_owner || code == errc::writable_by_others;
-    if (step == Step::pid_file_lock && holder != 0 && code.category() != category())
-        throw AlreadyRunning(r.pid_file, holder > 0 ? holder : 0);
-    const auto path = path_of(step, r);
+    if (step == Step::pid_file_lock && failure.value != 0 && !ours)
+        throw AlreadyRunning(r.pid_file, failure.value > 0 ? failure.value : 0);
+    const auto& path = path_of(step, r);
     std::string what = "cannot start daemon: ";
     what += to_string(step);
-    if ((pid_file_step && code.category() == category()) || (refused && !path.empty())) {
+    if ((pid_file_step && ours) || (refused && !path.empty())) {
         what += " " + refusal_reason(path, code);
-        if (code == errc::exited_holder && holder > 0) what += " (pid " + std::to_string(holder) + ")";
+        if (code == errc::exited_holder && failure.value > 0) what += " (pid " + std::to_string(failure.value) + ")";
         if (pid_file_step) throw PidFileError(what, path, code);
         throw StartupError(what, step, path, code);
     }

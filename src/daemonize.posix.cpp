@@ -8,7 +8,7 @@
 // The order of the steps, and why, is in docs/how-it-works.md.
 
 #include "descriptors.hpp"
-#include "exec.hpp"
+#include "continuation.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
@@ -26,12 +26,7 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <sys/resource.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -62,11 +57,11 @@ int other_threads() noexcept {
     return count - 1;
 }
 
-void check_environment(const Resolved& r, const Options& options) {
+void check_environment(const Resolved& r) {
     for (int fd : r.shielded_fds)
         if (::fcntl(fd, F_GETFD) == -1)
             throw OptionError("shielded_fds: descriptor " + std::to_string(fd) + " is not open");
-    if (!options.allow_threads) {
+    if (!r.allow_threads) {
         const int others = other_threads();
         if (others > 0)
             throw OptionError("cannot daemonize: the process already runs " + std::to_string(others) +
@@ -79,16 +74,6 @@ void check_environment(const Resolved& r, const Options& options) {
 struct Pipe {
     int read = -1;
     int write = -1;
-};
-
-// An ExecSpec flattened before fork, so that the daemon only reads memory
-// between fork and exec.
-struct ExecPlan {
-    const ExecSpec* spec = nullptr;
-    std::string program;       // absolute
-    std::vector<char*> argv;   // null-terminated, pointing into *spec
-    std::vector<char*> envp;   // null-terminated, pointing into *spec
-    std::vector<gid_t> groups;
 };
 
 [[noreturn]] void throw_pipe_error() {
@@ -159,157 +144,128 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
     }
 }
 
-// The message of a failed exec or privilege drop (the daemon's command steps).
-[[noreturn]] void throw_exec_failure(const Report& rep, const ExecPlan& exec) {
-    const auto step = static_cast<Step>(rep.step);
-    const auto code = report_code(rep);
-    std::string what = "cannot start program: ";
-    std::filesystem::path path = exec.program;
-    if (step == Step::exec) {
-        what += "execute '" + exec.program + "': " + describe(code);
-        throw StartupError(what, step, path, code);
-    }
-    const Credentials& c = *exec.spec->credentials;
-    what += "drop privileges to ";
-    if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
-    what += "gid " + std::to_string(c.gid) + ": ";
-    switch (static_cast<DropCall>(rep.value)) {
-    case DropCall::setgroups: what += "setgroups"; break;
-    case DropCall::setgid: what += "setgid"; break;
-    case DropCall::setuid: what += "setuid"; break;
-    case DropCall::regain_root: what += "root privileges could be regained after setuid"; break;
-    default: what += "unknown call"; break;
-    }
-    what += ": " + describe(code);
-    throw StartupError(what, step, path, code);
-}
+// The original process's side of the report channel: what it has learned
+// so far, and what it does at each record, at EOF and at the deadline.
+class Waiter {
+public:
+    Waiter(const Resolved& r, Pipe pipe, pid_t intermediate, const Continuation* then)
+        : r_(r), pipe_(pipe), intermediate_(intermediate), then_(then) {}
 
-// Returns the daemon's PID once it reported success (exec mode: the
-// program's, once it was executed; `keeper` receives the lock keeper's).
-process_id run_original(const Resolved& r, Pipe pipe, pid_t intermediate, const ExecPlan* exec, process_id& keeper) {
-    ::close(pipe.write);
-    const auto deadline = clock::now() + r.success_timeout;
-    process_id daemon = 0;
-    bool executing = false; // exec mode: the keeper holds the PID file, the program runs its steps
-    for (;;) {
-        Report rep;
-        Read got = Read::error;
-        if (const int e = sys::injected(Step::wait)) errno = e;
-        else got = read_report(pipe.read, rep, deadline);
-        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::daemon_pid) {
-            // From the intermediate: the daemon (exec mode: the keeper). From
-            // the keeper: the program's process. Either may come first.
-            if (exec != nullptr && static_cast<Step>(rep.step) != Step::fork_program) keeper = rep.value;
-            else daemon = rep.value;
-            continue;
-        }
-        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::success) {
-            // The daemon's record carries its PID. The intermediate's may come
-            // later: it can be descheduled between its fork and its write
-            // while the daemon runs every step (seen in the racing tests), and
-            // returning 0 here would make the original believe it is the daemon.
-            daemon = rep.value;
-            if (exec != nullptr) { // the verdict on the exec is still to come: EOF or a failure
-                executing = true;
-                continue;
+    // The daemon's PID once it reported success (with a continuation: the
+    // program's, once it was executed); throws otherwise.
+    process_id wait(process_id& keeper) {
+        ::close(pipe_.write);
+        const auto deadline = clock::now() + r_.success_timeout;
+        for (;;) {
+            Report rep;
+            Read got = Read::error;
+            if (const int e = sys::injected(Step::wait)) errno = e;
+            else got = read_report(pipe_.read, rep, deadline);
+            if (got == Read::record && rep.valid() && rep.kind == Report::daemon_pid) {
+                named(rep);
+            } else if (got == Read::record && rep.valid() && rep.kind == Report::success) {
+                // The daemon's record carries its PID. The intermediate's may
+                // come later: it can be descheduled between its fork and its
+                // write while the daemon runs every step (seen in the racing
+                // tests), and returning 0 would make the original believe it
+                // is the daemon.
+                daemon_ = rep.value;
+                // With a continuation the verdict on the exec is still to
+                // come: EOF or a failure record.
+                executing_ = then_ != nullptr;
+                if (!executing_) return succeeded(keeper);
+            } else if (got == Read::record && rep.valid() && rep.kind == Report::failure) {
+                failed(rep.failure_of());
+            } else if (got == Read::eof && executing_) {
+                // The close-on-exec channel closed without a failure record:
+                // the exec succeeded.
+                return succeeded(keeper);
+            } else if (got == Read::timeout) {
+                timed_out();
+            } else if (got != Read::record) {
+                died(got, errno);
             }
-            ::close(pipe.read);
-            reap(intermediate);
-            return daemon;
         }
-        if (got == Read::record && rep.magic == Report{}.magic && rep.kind == Report::failure) {
-            // The daemon cleaned up after itself (PID file removed) and exits.
-            wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
-            ::close(pipe.read);
-            reap(intermediate);
-            reap_keeper(keeper);
-            if (exec != nullptr) {
-                // After dropping privileges the daemon may have lacked the
-                // right to remove its PID file from the directory.
-                if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
-                const auto step = static_cast<Step>(rep.step);
-                if (step == Step::exec || step == Step::drop_privileges) throw_exec_failure(rep, *exec);
-            }
-            throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
+    }
+
+private:
+    // From the intermediate: the daemon (with a continuation, the keeper).
+    // From the keeper: the program's process. Either may come first.
+    void named(const Report& rep) noexcept {
+        if (then_ != nullptr && static_cast<Step>(rep.step) != Step::fork_program) keeper_ = rep.value;
+        else daemon_ = rep.value;
+    }
+
+    process_id succeeded(process_id& keeper) noexcept {
+        ::close(pipe_.read);
+        reap(intermediate_);
+        keeper = keeper_;
+        return daemon_;
+    }
+
+    // Waits for every writer to be gone, then collects the intermediate and
+    // the keeper; the status of the intermediate.
+    int collect(clock::duration patience) noexcept {
+        wait_for_eof(pipe_.read, clock::now() + patience);
+        ::close(pipe_.read);
+        const int status = reap(intermediate_);
+        reap_keeper(keeper_);
+        return status;
+    }
+
+    [[noreturn]] void failed(const Failure& failure) {
+        // The daemon cleaned up after itself (PID file removed) and exits.
+        collect(std::chrono::seconds(5));
+        if (then_ != nullptr) {
+            // After dropping privileges the program's process may have lacked
+            // the right to remove the PID file from the directory.
+            if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
+            then_->throw_own_failure(failure);
         }
-        if (got == Read::eof && executing) {
-            // The close-on-exec channel closed without a failure record: the
-            // exec succeeded.
-            ::close(pipe.read);
-            reap(intermediate);
-            return daemon;
-        }
-        if (got == Read::timeout) {
-            // The pipe is still open, so the daemon still lives and its PID
-            // cannot have been reused: killing it by PID is safe here. (In
-            // exec mode the program's process is the keeper's child, which
-            // the keeper reaps only once it has been told to go or has failed;
-            // the keeper itself is unreaped until this process or the
-            // intermediate collects it.)
-            if (daemon > 0) ::kill(static_cast<pid_t>(daemon), SIGKILL);
-            if (keeper > 0) ::kill(static_cast<pid_t>(keeper), SIGKILL);
-            if (daemon <= 0 && keeper <= 0) ::kill(intermediate, SIGKILL);
-            wait_for_eof(pipe.read, clock::now() + std::chrono::seconds(5));
-            ::close(pipe.read);
-            reap(intermediate);
-            reap_keeper(keeper);
-            if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
-            throw StartupTimeout("cannot start daemon: no report from the daemon" +
-                                     (daemon > 0 ? " (pid " + std::to_string(daemon) + ")" : std::string()) +
-                                     " within " + std::to_string(r.success_timeout.count()) +
-                                     " ms; it was killed",
-                                 Step::wait, {}, std::make_error_code(std::errc::timed_out));
-        }
-        // EOF (or a broken pipe): every writer died without a verdict.
-        const int saved = errno;
-        ::close(pipe.read);
-        const int status = reap(intermediate);
-        reap_keeper(keeper);
-        if (daemon > 0) remove_if_abandoned(r.pid_file, daemon);
+        throw_failure(failure, r_);
+    }
+
+    [[noreturn]] void timed_out() {
+        // The pipe is still open, so the daemon still lives and its PID
+        // cannot have been reused: killing it by PID is safe here. (With a
+        // continuation the program's process is the keeper's child, which
+        // the keeper reaps only once it has been told to go or has failed;
+        // the keeper itself is unreaped until this process or the
+        // intermediate collects it.)
+        if (daemon_ > 0) ::kill(static_cast<pid_t>(daemon_), SIGKILL);
+        if (keeper_ > 0) ::kill(static_cast<pid_t>(keeper_), SIGKILL);
+        if (daemon_ <= 0 && keeper_ <= 0) ::kill(intermediate_, SIGKILL);
+        collect(std::chrono::seconds(5));
+        if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
+        throw StartupTimeout("cannot start daemon: no report from the daemon" +
+                                 (daemon_ > 0 ? " (pid " + std::to_string(daemon_) + ")" : std::string()) + " within " +
+                                 std::to_string(r_.success_timeout.count()) + " ms; it was killed",
+                             Step::wait, {}, std::make_error_code(std::errc::timed_out));
+    }
+
+    // EOF (or a broken pipe): every writer died without a verdict.
+    [[noreturn]] void died(Read got, int saved_errno) {
+        ::close(pipe_.read);
+        const int status = reap(intermediate_);
+        reap_keeper(keeper_);
+        if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
+        const std::error_code code = got == Read::error ? std::error_code(saved_errno, std::system_category())
+                                                        : std::make_error_code(std::errc::broken_pipe);
         std::string what = "cannot start daemon: ";
-        if (got == Read::error) {
-            what += "reading the daemon's report failed: " + std::error_code(saved, std::system_category()).message();
-        } else if (daemon > 0) {
-            what += "the daemon (pid " + std::to_string(daemon) + ") died before reporting success";
-        } else {
-            what += "the intermediate process " + describe_status(status) + " before forking the daemon";
-        }
-        throw StartupError(what, Step::wait, {}, got == Read::error ? std::error_code(saved, std::system_category())
-                                                                     : std::make_error_code(std::errc::broken_pipe));
+        if (got == Read::error) what += "reading the daemon's report failed: " + code.message();
+        else if (daemon_ > 0) what += "the daemon (pid " + std::to_string(daemon_) + ") died before reporting success";
+        else what += "the intermediate process " + describe_status(status) + " before forking the daemon";
+        throw StartupError(what, Step::wait, {}, code);
     }
-}
 
-// ---- intermediate and daemon (after fork: no exceptions) -------------------
-
-// Writes one record. Blocks SIGPIPE around the write so a vanished original
-// process shows up as EPIPE instead of killing us.
-bool send_report(int fd, const Report& rep) noexcept {
-    sigset_t pipe_only;
-    sigset_t old;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    ::sigprocmask(SIG_BLOCK, &pipe_only, &old);
-    const auto n = sys::retry([&] { return ::write(fd, &rep, sizeof rep); });
-    const bool ok = n == static_cast<ssize_t>(sizeof rep);
-    if (!ok && errno == EPIPE) {
-        const timespec zero{0, 0};
-        ::sigtimedwait(&pipe_only, nullptr, &zero); // consume the pending SIGPIPE
-    }
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    return ok;
-}
-
-[[noreturn]] void fail_child(int fd, Step step, int error, errc detail = {}, process_id holder = 0) noexcept {
-    if (HeldPidFile* file = held_for_life()) file->release();
-    Report rep;
-    rep.kind = Report::failure;
-    rep.step = static_cast<std::int32_t>(step);
-    rep.error = error;
-    rep.detail = static_cast<std::int32_t>(detail);
-    rep.value = holder;
-    send_report(fd, rep);
-    ::_exit(exit_startup_failed);
-}
+    const Resolved& r_;
+    Pipe pipe_;
+    pid_t intermediate_;
+    const Continuation* then_;
+    process_id daemon_ = 0;
+    process_id keeper_ = 0;
+    bool executing_ = false; // with a continuation: its success came, the exec's verdict not yet
+};
 
 // Moves `fd` above the standard descriptors (the original may have started
 // with 0-2 closed, so pipe() or open() handed out one of them).
@@ -328,19 +284,6 @@ void reset_signals() noexcept {
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
 }
 
-// What the daemon needs beyond Resolved, made before the fork: after it the
-// daemon should only read memory and make system calls. Every library
-// function it calls for the first time costs a lazy symbol binding (the
-// dynamic linker searching the symbol tables of libstdc++ and libc) and page
-// faults on code and tables it would otherwise not touch, in the daemon and
-// again in every daemon started (docs/benchmarks.md).
-struct DaemonPlan {
-    HeldPidFile* pid_file = nullptr; // prepare_for_life(): kept where it is
-    HeldPidFile own_pid_file;        // instead, when that storage is not available
-    std::filesystem::path pid_dir;   // directory_of(r.pid_file)
-    bool stderr_as_stdout = false;   // both on the null device: one open file for the two
-};
-
 void prepare_daemon(const Resolved& r, DaemonPlan& plan) {
     plan.pid_file = prepare_for_life(r.pid_file);
     if (plan.pid_file == nullptr) {
@@ -353,8 +296,97 @@ void prepare_daemon(const Resolved& r, DaemonPlan& plan) {
     stage_streams(r);
 }
 
-// Closes every inherited descriptor but 0-2, `also` (when >= 0), the report
-// pipe and the shielded descriptors.
+// The daemon's first steps, common to the library's daemon and a
+// continuation: the report pipe above 0-2, and 0-2 filled with the null
+// device until the redirection (the original may have run with them closed;
+// the PID file and the stream files must never land there), signals
+// unblocked, umask, chdir. Returns the report descriptor.
+int settle(const Resolved& r, int report_fd) noexcept {
+    report_fd = above_stdio(report_fd);
+    if (report_fd < 0) ::_exit(exit_startup_failed);
+    for (int fd = 0; fd < 3; ++fd)
+        if (::fcntl(fd, F_GETFD) == -1) {
+            const int null = ::open("/dev/null", O_RDWR | O_NOCTTY);
+            if (null != fd) fail_child(report_fd, {Step::redirect_stdin, null < 0 ? errno : EBADF});
+        }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::umask(static_cast<mode_t>(r.umask));
+    if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0)
+        fail_child(report_fd, {Step::chdir, errno});
+    return report_fd;
+}
+
+// The library's daemon: PID file, descriptors, streams, report; then it
+// returns into the caller's code.
+void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd) noexcept {
+    Failure why;
+    if (!plan.pid_file->acquire_prepared(plan.pid_dir, ::getpid(), why)) fail_child(report_fd, why);
+    keep_for_life(std::move(*plan.pid_file)); // moves nothing unless it is own_pid_file
+
+    close_for_daemon(r, report_fd, static_cast<int>(held_for_life()->native_handle()));
+    redirect_streams(r, plan, report_fd);
+    remember_staged_streams();
+
+    if (int e = sys::injected(Step::report)) fail_child(report_fd, {Step::report, e});
+    if (!send_report(report_fd, Report::naming(Report::success, ::getpid()))) {
+        // The original process is gone: nobody learns that we run, so we do not.
+        if (HeldPidFile* held = held_for_life()) held->release();
+        ::_exit(exit_startup_failed);
+    }
+    ::close(report_fd);
+}
+
+// Block every signal across fork so no handler of the caller runs in the
+// child before the child has reset the dispositions. Returns the child's
+// PID (0 in the child); throws StartupError in the original.
+pid_t fork_blocked(Pipe pipe) {
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    const pid_t child = sys::call(Step::fork, [] { return ::fork(); });
+    const int fork_errno = errno;
+    if (child == 0) return 0;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (child < 0) {
+        ::close(pipe.read);
+        ::close(pipe.write);
+        const std::error_code code(fork_errno, std::system_category());
+        throw StartupError("cannot start daemon: fork: " + code.message(), Step::fork, {}, code);
+    }
+    return child;
+}
+
+} // namespace
+
+// ---- intermediate and daemon (after fork: no exceptions) -------------------
+
+// Blocks SIGPIPE around the write so a vanished original process shows up
+// as EPIPE instead of killing us.
+bool send_report(int fd, const Report& rep) noexcept {
+    sigset_t pipe_only;
+    sigset_t old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::sigprocmask(SIG_BLOCK, &pipe_only, &old);
+    const auto n = sys::retry([&] { return ::write(fd, &rep, sizeof rep); });
+    const bool ok = n == static_cast<ssize_t>(sizeof rep);
+    if (!ok && errno == EPIPE) {
+        const timespec zero{0, 0};
+        ::sigtimedwait(&pipe_only, nullptr, &zero); // consume the pending SIGPIPE
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return ok;
+}
+
+void fail_child(int fd, const Failure& failure) noexcept {
+    if (HeldPidFile* file = held_for_life()) file->release();
+    send_report(fd, Report::failed(failure));
+    ::_exit(exit_startup_failed);
+}
+
 void close_for_daemon(const Resolved& r, int report_fd, int also) noexcept {
     int keep_buf[64];
     std::vector<int> keep_heap;
@@ -370,7 +402,7 @@ void close_for_daemon(const Resolved& r, int report_fd, int also) noexcept {
     for (int fd : r.shielded_fds) keep[n++] = fd;
     std::sort(keep, keep + n);
     n = static_cast<int>(std::unique(keep, keep + n) - keep);
-    if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, Step::close_fds, e);
+    if (int e = close_inherited(keep, n, r.fd_fallback_limit)) fail_child(report_fd, {Step::close_fds, e});
 }
 
 void redirect_streams(const Resolved& r, const DaemonPlan& plan, int report_fd) noexcept {
@@ -388,238 +420,19 @@ void redirect_streams(const Resolved& r, const DaemonPlan& plan, int report_fd) 
         }
         struct stat st {};
         if (e == ENXIO && ::stat(stream_path(r, fd).c_str(), &st) == 0 && S_ISFIFO(st.st_mode))
-            fail_child(report_fd, step, e, errc::fifo_without_reader);
-        if (e != 0) fail_child(report_fd, step, e);
+            fail_child(report_fd, {step, e, errc::fifo_without_reader});
+        if (e != 0) fail_child(report_fd, {step, e});
     }
 }
 
-// ---- the command's daemon: the program's lock keeper ----------------------
-
-// Switches groups, group and user, checking each call; 0 or the errno of the
-// call named in `failed`.
-int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, DropCall& failed) noexcept {
-    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
-    const gid_t gid = static_cast<gid_t>(c.gid);
-    auto check = [&](DropCall call, int result) {
-        if (result == 0) return 0;
-        failed = call;
-        return errno;
-    };
-    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
-    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
-    if (!c.uid) return 0;
-    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
-    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
-        failed = DropCall::regain_root;
-        return EPERM;
-    }
-    return 0;
-}
-
-int clear_cloexec(int fd) noexcept {
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags == -1 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == -1) return errno;
-    return 0;
-}
-
-// The program's process: waits for the keeper's word that the PID file
-// names it, then drops privileges, opens its streams with the rights it
-// now has (so a path that a less privileged user controls never makes root
-// create or append to a file), and executes the program. The report pipe is
-// close-on-exec: a successful exec ends the report with EOF, a failed step
-// sends a failure record.
-[[noreturn]] void run_program(const Resolved& r, const DaemonPlan& plan, const ExecPlan& exec, int report_fd,
-                              int go_fd) noexcept {
-    const pid_t keeper = ::getppid();
-    char go = 0;
-    // EOF: the keeper failed, reports why and removes what it made.
-    if (sys::retry([&] { return ::read(go_fd, &go, 1); }) != 1) ::_exit(exit_startup_failed);
-    ::close(go_fd);
-    ::setpgid(0, 0); // the keeper does the same: whichever runs first
-    if (exec.spec->credentials) {
-        DropCall failed{};
-        if (int e = drop_privileges(*exec.spec->credentials, exec.groups, failed))
-            fail_child(report_fd, Step::drop_privileges, e, {}, static_cast<process_id>(failed));
-    }
-    redirect_streams(r, plan, report_fd);
-    // The program inherits 0-2 and the shielded descriptors, nothing else.
-    int e = 0;
-    for (int fd : r.shielded_fds)
-        if (e == 0) e = clear_cloexec(fd);
-#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
-    // The program lives no longer than the keeper of its lock (a keeper
-    // killed by SIGKILL takes it along), so the PID file never names a
-    // running program without its lock. Set last: a change of credentials
-    // clears it. (Exec'ing a set-user-ID program clears it too.)
-    if (e == 0 && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) e = errno;
-    if (e == 0 && ::getppid() != keeper) e = ESRCH; // the keeper died before the signal was armed
-#else
-    (void)keeper;
-#endif
-    if (e == 0) e = sys::injected(Step::exec);
-    if (e == 0) {
-        ::execve(exec.program.c_str(), exec.argv.data(), exec.envp.data());
-        e = errno;
-    }
-    fail_child(report_fd, Step::exec, e);
-}
-
-// Signals that would end the keeper before its program: one meant for the
-// program's session or for every process of a name, a terminal hang-up.
-// Faults (SIGSEGV, SIGABRT, ...) keep their default, so a broken keeper shows.
-void ignore_stray_signals() noexcept {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
-                    SIGVTALRM, SIGPROF, SIGXFSZ})
-        ::sigaction(sig, &ignore, nullptr);
-#ifdef SIGRTMIN
-    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ::sigaction(sig, &ignore, nullptr);
-#endif
-}
-
-// Holds the PID file until the program's thread group has ended, removes
-// it while the program is still unreaped (its PID cannot have been reused
-// while the file names it), then ends as the program ended.
-[[noreturn]] void keep_until_exit(HeldPidFile& file, pid_t program) noexcept {
-    siginfo_t info{};
-    while (::waitid(P_PID, static_cast<id_t>(program), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
-    }
-    file.remove();
-    int status = 0;
-    sys::retry([&] { return ::waitpid(program, &status, 0); });
-    if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        const rlimit no_core{0, 0};
-        ::setrlimit(RLIMIT_CORE, &no_core); // the program's core, if any, is the one that matters
-        ::signal(sig, SIG_DFL);
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, sig);
-        ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
-        ::raise(sig);
-    }
-    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : exit_startup_failed);
-}
-
-// The command's daemon. It changes directory, closes what it inherited,
-// forks the program's process, locks the PID file naming that process, and
-// stays, holding the lock, until the program has ended. Why a keeper and not
-// a lock inherited by the program: docs/how-it-works.md.
-[[noreturn]] void run_keeper(const Resolved& r, DaemonPlan& plan, const ExecPlan& exec, int report_fd) noexcept {
-    close_for_daemon(r, report_fd, -1);
-    int go[2];
-    if (::pipe2(go, O_CLOEXEC) != 0) fail_child(report_fd, Step::fork_program, errno);
-    const pid_t program = sys::call(Step::fork_program, [] { return ::fork(); });
-    if (program < 0) fail_child(report_fd, Step::fork_program, errno);
-    if (program == 0) {
-        ::close(go[1]);
-        run_program(r, plan, exec, report_fd, go[0]);
-    }
-    ::close(go[0]);
-    ::setpgid(program, program);
-    // The keeper holds none of the program's descriptors, nor the invoker's
-    // terminal or pipes (`$(daemoniker start ...)` would wait for it).
-    for (int fd : r.shielded_fds) ::close(fd);
-    const int null = ::open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
-    if (null > 2) ::close(null);
-
-    Report named;
-    named.kind = Report::daemon_pid;
-    named.step = static_cast<std::int32_t>(Step::fork_program);
-    named.value = program;
-    send_report(report_fd, named);
-
-    auto abandon = [&](Step step, int error, errc detail, process_id value) {
-        ::close(go[1]); // the program's process reads EOF and exits
-        int status = 0;
-        sys::retry([&] { return ::waitpid(program, &status, 0); });
-        fail_child(report_fd, step, error, detail, value);
-    };
-    PidFileFailure why;
-    if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why))
-        abandon(why.step, why.error, why.detail, why.holder);
-    // The program may read its PID file and never write it: the file stays
-    // the invoker's, owner and group, as start-stop-daemon and systemd's
-    // PIDFile= require of a root service; it is readable by all, whatever
-    // the umask (a PID is no secret: /proc shows it to anyone).
-    auto abandon_held = [&](Step step, int error) {
-        plan.pid_file->remove();
-        abandon(step, error, {}, 0);
-    };
-    if (exec.spec->credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0)
-        abandon_held(Step::pid_file_write, errno);
-    Report ok;
-    ok.kind = Report::success;
-    ok.value = program;
-    if (int e = sys::injected(Step::report)) abandon_held(Step::report, e);
-    // The original process gone, nobody would learn that the program runs.
-    if (!send_report(report_fd, ok)) abandon_held(Step::report, EPIPE);
-    ::close(report_fd);
-    ignore_stray_signals();
-    const char byte = 1;
-    sys::retry([&] { return ::write(go[1], &byte, 1); }); // fails only if the program's process died: it is waited for
-    ::close(go[1]);
-    keep_until_exit(*plan.pid_file, program);
-}
-
-// ---- the library's daemon ------------------------------------------------
-
-void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd, const ExecPlan* exec) noexcept {
-    // The original may have run with 0-2 closed, so the pipe may sit there:
-    // move it up, and fill 0-2 with the null device until the redirection, so
-    // the PID file and the redirection files never land on them.
-    report_fd = above_stdio(report_fd);
-    if (report_fd < 0) ::_exit(exit_startup_failed);
-    for (int fd = 0; fd < 3; ++fd)
-        if (::fcntl(fd, F_GETFD) == -1) {
-            const int null = ::open("/dev/null", O_RDWR | O_NOCTTY);
-            if (null != fd) fail_child(report_fd, Step::redirect_stdin, null < 0 ? errno : EBADF);
-        }
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-
-    ::umask(static_cast<mode_t>(r.umask));
-    if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0) fail_child(report_fd, Step::chdir, errno);
-    if (exec != nullptr) run_keeper(r, plan, *exec, report_fd);
-
-    PidFileFailure why;
-    if (!plan.pid_file->acquire_prepared(plan.pid_dir, ::getpid(), why))
-        fail_child(report_fd, why.step, why.error, why.detail, why.holder);
-    keep_for_life(std::move(*plan.pid_file)); // moves nothing unless it is own_pid_file
-
-    close_for_daemon(r, report_fd, static_cast<int>(held_for_life()->native_handle()));
-    redirect_streams(r, plan, report_fd);
-    remember_staged_streams();
-
-    Report ok;
-    ok.kind = Report::success;
-    ok.value = ::getpid();
-    if (int e = sys::injected(Step::report)) fail_child(report_fd, Step::report, e);
-    if (!send_report(report_fd, ok)) {
-        // The original process is gone: nobody learns that we run, so we do not.
-        if (HeldPidFile* held = held_for_life()) held->release();
-        ::_exit(exit_startup_failed);
-    }
-    ::close(report_fd);
-}
-
-} // namespace
-
-namespace {
-
-// The double fork. Returns the daemon's PID in the original process, 0 in
-// the daemon (which, in exec mode, never returns).
-process_id launch(const Resolved& r, const ExecPlan* exec, process_id& keeper) {
+process_id launch(const Resolved& r, const Continuation* then, process_id& keeper) {
+    check_environment(r);
     // The directories are checked here, once: the daemon cannot allocate.
-    if (const auto ec = check_directories(r.pid_file)) throw_failure(Step::pid_file_open, r, ec, 0);
-    // The daemon opens the stream files with the caller's rights; the
-    // command's program opens them after it dropped privileges, with the
-    // rights of the user it runs as, which need no such rule.
-    if (exec == nullptr || !exec->spec->credentials) check_stream_paths(r);
+    if (const auto ec = check_directories(r.pid_file)) throw_failure(Failure::of(Step::pid_file_open, ec), r);
+    // The daemon opens the stream files with the caller's rights, unless a
+    // continuation opens them with those of the user it runs as, which need
+    // no such rule.
+    if (then == nullptr || then->streams_opened_by_caller()) check_stream_paths(r);
     // Buffered output would otherwise be written twice: by us and by the daemon.
     std::fflush(nullptr);
 
@@ -630,49 +443,29 @@ process_id launch(const Resolved& r, const ExecPlan* exec, process_id& keeper) {
     DaemonPlan plan;
     prepare_daemon(r, plan);
     Pipe pipe = make_pipe();
-
-    // Block every signal across fork so no handler of the caller runs in the
-    // child before the child has reset the dispositions.
-    sigset_t all;
-    sigset_t old;
-    sigfillset(&all);
-    ::pthread_sigmask(SIG_SETMASK, &all, &old);
-    const pid_t child = sys::call(Step::fork, [] { return ::fork(); });
-    const int fork_errno = errno;
-    if (child != 0) {
-        ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-        if (child < 0) {
-            ::close(pipe.read);
-            ::close(pipe.write);
-            throw StartupError(std::string("cannot start daemon: fork: ") +
-                                   std::error_code(fork_errno, std::system_category()).message(),
-                               Step::fork, {}, {fork_errno, std::system_category()});
-        }
+    if (const pid_t child = fork_blocked(pipe)) {
         prepare_end_original(); // while the daemon starts, on the other CPU if there is one
-        return run_original(r, pipe, child, exec, keeper);
+        return Waiter(r, pipe, child, then).wait(keeper);
     }
 
     // Intermediate process.
     ::close(pipe.read);
     reset_signals();
-    if (sys::call(Step::setsid, [] { return ::setsid(); }) < 0) fail_child(pipe.write, Step::setsid, errno);
+    if (sys::call(Step::setsid, [] { return ::setsid(); }) < 0) fail_child(pipe.write, {Step::setsid, errno});
     const pid_t daemon = sys::call(Step::fork_again, [] { return ::fork(); });
-    if (daemon < 0) fail_child(pipe.write, Step::fork_again, errno);
+    if (daemon < 0) fail_child(pipe.write, {Step::fork_again, errno});
     if (daemon > 0) {
-        Report rep;
-        rep.kind = Report::daemon_pid;
-        rep.value = daemon;
-        send_report(pipe.write, rep);
+        send_report(pipe.write, Report::naming(Report::daemon_pid, daemon));
         ::_exit(0);
     }
 
     // The daemon: in a new session, yet not its leader, so it can never
     // acquire a controlling terminal again.
-    run_daemon(r, plan, pipe.write, exec);
+    const int report_fd = settle(r, pipe.write);
+    if (then != nullptr) then->run(r, plan, report_fd);
+    run_daemon(r, plan, report_fd);
     return 0;
 }
-
-} // namespace
 
 Role start(const std::filesystem::path& pid_file, const Options& options, std::string& /*payload*/) {
     const Resolved r = resolve(pid_file, options);
@@ -680,33 +473,8 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
         run_foreground(r); // no fork: threads are no concern
         return Role::daemon;
     }
-    check_environment(r, options);
     process_id no_keeper = 0;
     return launch(r, nullptr, no_keeper) != 0 ? Role::original : Role::daemon;
-}
-
-process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                 process_id* keeper) {
-    if (exec.program.empty() || exec.argv.empty())
-        throw OptionError("cannot start program: no program given");
-    const Resolved r = resolve(pid_file, options);
-    check_environment(r, options);
-
-    ExecPlan plan;
-    plan.spec = &exec;
-    plan.program = std::filesystem::absolute(exec.program).string(); // the daemon changes directory
-    // execve() takes char* const[]; the strings are only read.
-    for (const auto& arg : exec.argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
-    plan.argv.push_back(nullptr);
-    for (const auto& entry : exec.env) plan.envp.push_back(const_cast<char*>(entry.c_str()));
-    plan.envp.push_back(nullptr);
-    if (exec.credentials)
-        for (auto g : exec.credentials->groups) plan.groups.push_back(static_cast<gid_t>(g));
-    static_assert(sizeof(uid_t) <= sizeof(std::uint32_t) && sizeof(gid_t) <= sizeof(std::uint32_t));
-    process_id keeper_pid = 0;
-    const process_id program = launch(r, &plan, keeper_pid);
-    if (keeper != nullptr) *keeper = keeper_pid;
-    return program;
 }
 
 } // namespace daemoniker::detail

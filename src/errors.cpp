@@ -1,3 +1,5 @@
+#include "steps.hpp"
+
 #include <daemoniker/errors.hpp>
 
 #include <csignal>
@@ -72,28 +74,8 @@ SigTerm::SigTerm() : ReceivedSignal(SIGTERM, "received SIGTERM") {}
 SigAbrt::SigAbrt() : ReceivedSignal(SIGABRT, "received SIGABRT") {}
 
 std::string_view to_string(Step step) noexcept {
-    switch (step) {
-    case Step::validate: return "validate options";
-    case Step::report_channel: return "create report channel";
-    case Step::fork: return "fork";
-    case Step::setsid: return "setsid";
-    case Step::fork_again: return "second fork";
-    case Step::chdir: return "chdir";
-    case Step::pid_file_open: return "open PID file";
-    case Step::pid_file_lock: return "lock PID file";
-    case Step::pid_file_write: return "write PID file";
-    case Step::close_fds: return "close inherited descriptors";
-    case Step::redirect_stdin: return "redirect stdin";
-    case Step::redirect_stdout: return "redirect stdout";
-    case Step::redirect_stderr: return "redirect stderr";
-    case Step::report: return "report to the original process";
-    case Step::handoff: return "receive arguments";
-    case Step::wait: return "wait for the daemon's report";
-    case Step::drop_privileges: return "drop privileges";
-    case Step::exec: return "execute the program";
-    case Step::fork_program: return "fork the program";
-    }
-    return "unknown step";
+    const detail::StepInfo* s = detail::info(step);
+    return s != nullptr ? s->text : "unknown step";
 }
 
 } // namespace daemoniker

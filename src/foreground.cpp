@@ -8,20 +8,13 @@
 
 namespace daemoniker::detail {
 
-namespace {
-std::error_code code_of(const PidFileFailure& why) {
-    if (why.detail != errc{}) return make_error_code(why.detail);
-    return {why.error, std::system_category()};
-}
-} // namespace
-
 void run_foreground(const Resolved& r) {
     foreground_umask(r.umask);
-    if (const auto e = foreground_chdir(r.chdir)) throw_failure(Step::chdir, r, e, 0);
+    if (const auto e = foreground_chdir(r.chdir)) throw_failure(Failure::of(Step::chdir, e), r);
     check_stream_paths(r);
     HeldPidFile file;
-    PidFileFailure why;
-    if (!file.acquire(r.pid_file, current_pid(), why)) throw_failure(why.step, r, code_of(why), why.holder);
+    Failure why;
+    if (!file.acquire(r.pid_file, current_pid(), why)) throw_failure(why, r);
     keep_for_life(std::move(file));
     for (int fd = 0; fd < 3; ++fd) {
         if (!r.stream_given[static_cast<std::size_t>(fd)]) continue; // the service manager's stream stays
@@ -29,7 +22,7 @@ void run_foreground(const Resolved& r) {
         if (e == 0) e = redirect_stream(fd, stream_path(r, fd));
         if (e != 0) {
             if (HeldPidFile* held = held_for_life()) held->release();
-            throw_failure(stream_step(fd), r, {e, std::system_category()}, 0);
+            throw_failure({stream_step(fd), e}, r);
         }
     }
     remember_streams(r, true);

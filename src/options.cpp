@@ -61,6 +61,7 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
         throw OptionError("success_timeout " + std::to_string(o.success_timeout.count()) +
                           " ms is not positive");
     r.success_timeout = o.success_timeout;
+    r.allow_threads = o.allow_threads;
 
     r.shielded_fds = o.shielded_fds;
     for (int fd : r.shielded_fds)

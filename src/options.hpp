@@ -22,6 +22,7 @@ struct Resolved {
     std::vector<int> shielded_fds; // sorted, unique
     int fd_fallback_limit = 1024;
     std::chrono::milliseconds success_timeout{};
+    bool allow_threads = false;
     /// Whether each standard stream had a *_goto path (detached daemons
     /// redirect all three anyway; the foreground mode only these).
     std::array<bool, 3> stream_given{};

@@ -20,15 +20,6 @@
 
 namespace daemoniker::detail {
 
-struct PidFileFailure {
-    Step step = Step::pid_file_open;
-    int error = 0;         ///< errno
-    errc detail{};         ///< set instead of `error` for conditions errno cannot name
-    /// PID of the live daemon holding the lock; with errc::untrusted_owner,
-    /// the owner's uid; with errc::exited_holder, the PID the file names.
-    std::int64_t holder = 0;
-};
-
 /// A locked PID file. Everything here is usable between fork and the report:
 /// no exceptions; acquire() copies the path, acquire_prepared() allocates
 /// nothing (the path was copied by the constructor, before forking).
@@ -45,13 +36,13 @@ public:
 
     /// Creates or takes over `path` for process `pid`, locks it and writes the
     /// PID. On failure fills `failure` and returns false, holding nothing.
-    bool acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept;
+    bool acquire(const std::filesystem::path& path, process_id pid, Failure& failure) noexcept;
 
 #ifndef _WIN32
     /// acquire() of the path given to the constructor, whose directory_of()
     /// is `dir`: the daemon's way between fork and the report, where it runs
     /// no std::filesystem code and allocates nothing.
-    bool acquire_prepared(const std::filesystem::path& dir, process_id pid, PidFileFailure& failure) noexcept;
+    bool acquire_prepared(const std::filesystem::path& dir, process_id pid, Failure& failure) noexcept;
 #endif
 
     /// Removes the file if it is still the one we locked and this is the

@@ -382,7 +382,7 @@ namespace {
 // Takes the daemon's locks on a file that holds its content already: the
 // flock (unless the caller holds it), then the record lock. On failure the
 // caller closes `fd`, which drops whatever was taken.
-Outcome lock_for_daemon(int fd, bool have_flock, PidFileFailure& failure) noexcept {
+Outcome lock_for_daemon(int fd, bool have_flock, Failure& failure) noexcept {
     int e = sys::injected(Step::pid_file_lock);
     if (e == 0 && !have_flock) e = try_flock(fd, 100);
     if (e == EWOULDBLOCK) {
@@ -403,7 +403,7 @@ Outcome lock_for_daemon(int fd, bool have_flock, PidFileFailure& failure) noexce
 
 // An existing file at `path`, open in `fd`: refused, found in use by a
 // daemon, or taken over for `pid` when it is a stale PID file.
-Outcome take_over(int fd, const std::filesystem::path& path, process_id pid, PidFileFailure& failure,
+Outcome take_over(int fd, const std::filesystem::path& path, process_id pid, Failure& failure,
                   struct stat& st) noexcept {
     auto fail = [&](Step step, int error, errc detail = {}, std::int64_t value = 0) {
         failure = {step, error, detail, value};
@@ -455,7 +455,7 @@ Outcome take_over(int fd, const std::filesystem::path& path, process_id pid, Pid
 // No file at `path`: prepares it unnamed in `dir` and links it into place
 // (or, without O_TMPFILE, creates it exclusively).
 Outcome create(const std::filesystem::path& dir, const std::filesystem::path& path, process_id pid, UniqueFd& fd,
-               PidFileFailure& failure) noexcept {
+               Failure& failure) noexcept {
     auto fail = [&](Step step, int error, errc detail = {}) {
         failure = {step, error, detail, 0};
         return Outcome::failed;
@@ -497,7 +497,7 @@ Outcome create(const std::filesystem::path& dir, const std::filesystem::path& pa
 
 } // namespace
 
-bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
+bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Failure& failure) noexcept {
     close(); // acquiring again drops what was held
     try {
         path_ = path;
@@ -520,7 +520,7 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Pid
 // symbol binding (the dynamic linker searching the symbol tables of
 // libstdc++ and libc) and page faults on code and tables the daemon would
 // otherwise never touch (docs/benchmarks.md).
-bool HeldPidFile::acquire_prepared(const std::filesystem::path& dir, process_id pid, PidFileFailure& failure) noexcept {
+bool HeldPidFile::acquire_prepared(const std::filesystem::path& dir, process_id pid, Failure& failure) noexcept {
     close(); // acquiring again drops what was held
     const std::filesystem::path& path = path_;
     if (int e = sys::injected(Step::pid_file_open)) {

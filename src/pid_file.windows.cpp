@@ -214,7 +214,7 @@ process_id holder_of(const std::filesystem::path& path) noexcept {
 
 } // namespace
 
-bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, PidFileFailure& failure) noexcept {
+bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Failure& failure) noexcept {
     auto fail = [&](Step step, DWORD error, errc detail = {}, process_id holder = 0) {
         failure = {step, static_cast<int>(error), detail, holder};
         return false;

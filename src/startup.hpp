@@ -13,6 +13,32 @@
 
 namespace daemoniker::detail {
 
+/// Why a daemonization step failed: one shape wherever a failure is found
+/// (the PID file, a redirection, the program's start) and carried (the
+/// report channel), until throw_failure() makes it the exception. Trivially
+/// copyable and allocation-free: it is built between fork and the report.
+struct Failure {
+    Step step = Step::validate;
+    int error = 0;   ///< errno / GetLastError(), 0 when `detail` says it all
+    errc detail{};   ///< a library condition errno cannot name
+    /// What else the failure names: the PID of the live daemon that holds the
+    /// PID file's lock; with errc::untrusted_owner the file owner's uid; with
+    /// errc::exited_holder the PID the file names; with Step::drop_privileges
+    /// the call that failed (DropCall, exec.hpp).
+    std::int64_t value = 0;
+
+    /// The condition: `detail` when set, else `error` as a system error.
+    [[nodiscard]] std::error_code code() const noexcept {
+        if (detail != errc{}) return make_error_code(detail);
+        return {error, std::system_category()};
+    }
+    /// A failure of `step` with `code`, of either category.
+    static Failure of(Step step, std::error_code code, std::int64_t value = 0) noexcept {
+        if (code.category() == category()) return {step, 0, static_cast<errc>(code.value()), value};
+        return {step, code.value(), {}, value};
+    }
+};
+
 /// One fixed-size record on the report channel. It is written with a single
 /// write() of less than PIPE_BUF bytes, so records from the intermediate
 /// process and the daemon never interleave.
@@ -24,7 +50,29 @@ struct Report {
     std::int32_t error = 0;         // errno / GetLastError
     std::int32_t detail = 0;        // daemoniker::errc, 0 when `error` says it all
     std::int32_t reserved = 0;
-    std::int64_t value = 0;         // a PID: the daemon's, or the holder of the lock
+    std::int64_t value = 0;         // a PID (the daemon's, the program's), or Failure::value
+
+    [[nodiscard]] bool valid() const noexcept { return magic == Report{}.magic; }
+    static Report failed(const Failure& f) noexcept {
+        Report rep;
+        rep.kind = failure;
+        rep.step = static_cast<std::int32_t>(f.step);
+        rep.error = f.error;
+        rep.detail = static_cast<std::int32_t>(f.detail);
+        rep.value = f.value;
+        return rep;
+    }
+    /// A record naming a PID (daemon_pid, success), sent for `step`.
+    static Report naming(Kind kind, std::int64_t pid, Step step = Step::validate) noexcept {
+        Report rep;
+        rep.kind = kind;
+        rep.step = static_cast<std::int32_t>(step);
+        rep.value = pid;
+        return rep;
+    }
+    [[nodiscard]] Failure failure_of() const noexcept {
+        return {static_cast<Step>(step), error, static_cast<errc>(detail), value};
+    }
 };
 
 /// The text of an error for messages: strerror() on POSIX, FormatMessage()
@@ -34,20 +82,15 @@ std::string describe(std::error_code code);
 /// The platform half of describe() for std::system_category() codes.
 std::string system_message(int code);
 
-/// The path a step works on, for the message ("" when none).
-std::filesystem::path path_of(Step step, const Resolved& r);
-
 /// Throws the exception for a failed step: AlreadyRunning when the PID file
-/// was locked by `holder`, PidFileError for refused PID files, otherwise
-/// StartupError. The message names the step, the path and the reason.
-[[noreturn]] void throw_failure(Step step, const Resolved& r, std::error_code code, std::int64_t holder);
+/// was locked by a live daemon (`value`), PidFileError for refused PID
+/// files, otherwise StartupError. The message names the step, the path and
+/// the reason.
+[[noreturn]] void throw_failure(const Failure& failure, const Resolved& r);
 
 /// Called in the original process while it waits for the daemon: readies
 /// what end_original() needs (the C++ standard streams where they are not
 /// constructed at start-up), so that it is not done after the daemon reported.
 void prepare_end_original() noexcept;
-
-/// The error code a report carries: its library condition, else its errno.
-std::error_code report_code(const Report& report);
 
 } // namespace daemoniker::detail

@@ -42,7 +42,7 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept {
 void check_stream_paths(const Resolved& r) {
     for (int fd = 0; fd < 3; ++fd)
         if (r.stream_given[static_cast<std::size_t>(fd)])
-            if (const auto ec = check_stream_path(stream_path(r, fd))) throw_failure(stream_step(fd), r, ec, 0);
+            if (const auto ec = check_stream_path(stream_path(r, fd))) throw_failure(Failure::of(stream_step(fd), ec), r);
 }
 
 void remember_streams(const Resolved& r, bool only_given) {

@@ -1,4 +1,5 @@
 #include "sys.hpp"
+#include "steps.hpp"
 
 #include <csignal>
 #include <cstdlib>
@@ -8,39 +9,16 @@
 
 namespace daemoniker::detail::sys {
 
-const char* step_key(Step step) noexcept {
-    switch (step) {
-    case Step::validate: return "validate";
-    case Step::report_channel: return "report_channel";
-    case Step::fork: return "fork";
-    case Step::setsid: return "setsid";
-    case Step::fork_again: return "fork_again";
-    case Step::chdir: return "chdir";
-    case Step::pid_file_open: return "pid_file_open";
-    case Step::pid_file_lock: return "pid_file_lock";
-    case Step::pid_file_write: return "pid_file_write";
-    case Step::close_fds: return "close_fds";
-    case Step::redirect_stdin: return "redirect_stdin";
-    case Step::redirect_stdout: return "redirect_stdout";
-    case Step::redirect_stderr: return "redirect_stderr";
-    case Step::report: return "report";
-    case Step::handoff: return "handoff";
-    case Step::wait: return "wait";
-    case Step::drop_privileges: return "drop_privileges";
-    case Step::exec: return "exec";
-    case Step::fork_program: return "fork_program";
-    }
-    return "unknown";
-}
-
 #ifdef DAEMONIKER_FAULT_INJECTION
 namespace {
 // "key" or "key:number" names `step`? Returns the number (or `fallback`), 0 if not.
 int matches(const char* value, Step step, int fallback) noexcept {
     if (value == nullptr) return 0;
-    const char* key = step_key(step);
-    const std::size_t n = std::strlen(key);
-    if (std::strncmp(value, key, n) != 0) return 0;
+    const StepInfo* s = info(step);
+    if (s == nullptr) return 0;
+    const std::string_view key = s->key;
+    const std::size_t n = key.size();
+    if (std::strncmp(value, key.data(), n) != 0) return 0;
     if (value[n] == '\0') return fallback;
     if (value[n] != ':') return 0;
     int number = 0;

@@ -21,6 +21,7 @@ auto retry(F f) {
 /// Fault injection, compiled in only with DAEMONIKER_FAULT_INJECTION (the
 /// test build); otherwise it always returns 0 and costs nothing. The test
 /// build reads, without allocating (it runs between fork and the report):
+/// (step keys: steps.hpp)
 ///   DAEMONIKER_TEST_FAIL=<step key>[:<errno>]   the step fails (default EIO)
 ///   DAEMONIKER_TEST_CRASH=<step key>            SIGSEGV right before the step
 ///   DAEMONIKER_TEST_STALL=<step key>            the step never finishes
@@ -39,8 +40,5 @@ auto call(Step step, F f) {
     }
     return f();
 }
-
-/// The key used in those variables: "fork", "setsid", "pid_file_lock", ...
-const char* step_key(Step step) noexcept;
 
 } // namespace daemoniker::detail::sys

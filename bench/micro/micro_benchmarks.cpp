@@ -177,7 +177,7 @@ void BM_pid_file(benchmark::State& state, bool stale) {
             ::close(fd);
         }
         daemoniker::detail::HeldPidFile file;
-        daemoniker::detail::PidFileFailure why;
+        daemoniker::detail::Failure why;
         const auto t0 = bench_clock::now();
         const bool ok = file.acquire(path, pid, why);
         const auto t1 = bench_clock::now();

@@ -41,16 +41,16 @@ using daemoniker::PidFileState;
 using daemoniker::process_id;
 using daemoniker::Step;
 using daemoniker::detail::HeldPidFile;
-using daemoniker::detail::PidFileFailure;
+using daemoniker::detail::Failure;
 
 process_id self() { return static_cast<process_id>(::getpid()); }
 
 std::string pid_line(process_id pid) { return std::to_string(pid) + "\n"; }
 
-std::string describe(const PidFileFailure& f) {
+std::string describe(const Failure& f) {
     std::ostringstream out;
     out << "step '" << daemoniker::to_string(f.step) << "', errno " << f.error << " (" << std::strerror(f.error)
-        << "), detail " << static_cast<int>(f.detail) << ", holder " << f.holder;
+        << "), detail " << static_cast<int>(f.detail) << ", value " << f.value;
     return out.str();
 }
 
@@ -278,7 +278,7 @@ TEST_F(InspectPidFile, StaleFileWithoutValidPidReportsZero) {
 
 TEST_F(InspectPidFile, FileLockedByThisProcessIsRunning) {
     HeldPidFile held;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
     std::error_code ec;
     const auto info = daemoniker::inspect_pid_file(pid_file_, ec);
@@ -294,7 +294,7 @@ TEST_F(InspectPidFile, FileLockedByThisProcessIsRunning) {
 
 TEST_F(InspectPidFile, RunningReportsThePidWrittenInTheFile) {
     HeldPidFile held;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
     const auto info = daemoniker::inspect_pid_file(pid_file_);
     EXPECT_EQ(info.state, PidFileState::running) << describe(info);
@@ -382,7 +382,7 @@ TEST_F(HeldPidFileTest, AcquireCreatesTheFileWithThePid) {
     const UmaskGuard no_umask(0);
     HeldPidFile file;
     EXPECT_FALSE(file.held());
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_TRUE(file.held());
     EXPECT_GE(file.native_handle(), 0);
@@ -401,21 +401,21 @@ TEST_F(HeldPidFileTest, AcquireCreatesTheFileWithThePid) {
 
 TEST_F(HeldPidFileTest, AcquireWritesTheGivenPid) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, 2147483647, why)) << describe(why);
     EXPECT_EQ(slurp(pid_file_), "2147483647\n");
 }
 
 TEST_F(HeldPidFileTest, SecondAcquireFailsAtLockNamingTheHolder) {
     HeldPidFile first;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(first.acquire(pid_file_, self(), why)) << describe(why);
 
     HeldPidFile second;
-    PidFileFailure failure;
+    Failure failure;
     EXPECT_FALSE(second.acquire(pid_file_, self(), failure));
     EXPECT_EQ(failure.step, Step::pid_file_lock) << describe(failure);
-    EXPECT_EQ(failure.holder, self()) << describe(failure);
+    EXPECT_EQ(failure.value, self()) << describe(failure);
     EXPECT_TRUE(failure.error == EAGAIN || failure.error == EACCES) << describe(failure);
     EXPECT_FALSE(second.held());
     EXPECT_EQ(second.native_handle(), -1);
@@ -426,12 +426,12 @@ TEST_F(HeldPidFileTest, SecondAcquireFailsAtLockNamingTheHolder) {
 
 TEST_F(HeldPidFileTest, HolderIsThePidInTheLockedFile) {
     HeldPidFile first;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(first.acquire(pid_file_, 31337, why)) << describe(why);
     HeldPidFile second;
     EXPECT_FALSE(second.acquire(pid_file_, self(), why));
     EXPECT_EQ(why.step, Step::pid_file_lock) << describe(why);
-    EXPECT_EQ(why.holder, 31337) << describe(why);
+    EXPECT_EQ(why.value, 31337) << describe(why);
     EXPECT_EQ(slurp(pid_file_), "31337\n");
 }
 
@@ -440,7 +440,7 @@ TEST_F(HeldPidFileTest, StaleFileIsTakenOverAndRewritten) {
     const auto inode = inode_of(pid_file_);
 
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_EQ(slurp(pid_file_), pid_line(self())); // rewritten and truncated
     EXPECT_EQ(inode_of(pid_file_), inode);         // the same file, taken over
@@ -457,7 +457,7 @@ TEST_F(HeldPidFileTest, StaleFileWritableByOthersIsRefusedUntouched) {
         write_file(pid_file_, "99999\n", mode);
         const auto before = slurp(pid_file_);
         HeldPidFile file;
-        PidFileFailure why;
+        Failure why;
         EXPECT_FALSE(file.acquire(pid_file_, self(), why)) << std::oct << mode;
         EXPECT_EQ(why.detail, errc::writable_by_others) << describe(why);
         EXPECT_EQ(mode_of(pid_file_), mode);
@@ -475,7 +475,7 @@ TEST_F(HeldPidFileTest, FileThatIsNotAPidFileIsRefusedUntouched) {
                                       std::string(200, '7') + "\n", std::string("\0\0\0", 3)}) {
         write_file(pid_file_, content, 0644);
         HeldPidFile file;
-        PidFileFailure why;
+        Failure why;
         EXPECT_FALSE(file.acquire(pid_file_, self(), why));
         EXPECT_EQ(why.detail, errc::not_a_pid_file) << describe(why);
         EXPECT_EQ(slurp(pid_file_), content);
@@ -488,7 +488,7 @@ TEST_F(HeldPidFileTest, PidFileWithASecondLinkIsRefusedUntouched) {
     const auto other = dir_ / "other-name";
     ASSERT_EQ(::link(pid_file_.c_str(), other.c_str()), 0) << std::strerror(errno);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     EXPECT_FALSE(file.acquire(pid_file_, self(), why));
     EXPECT_EQ(why.detail, errc::not_a_pid_file) << describe(why);
     EXPECT_EQ(slurp(other), "99999\n");
@@ -498,7 +498,7 @@ TEST_F(HeldPidFileTest, EmptyAndBlankPidLinesAreTakenOver) {
     for (const std::string& content : {std::string(), std::string("  123 \r\n"), std::string("77")}) {
         write_file(pid_file_, content, 0600);
         HeldPidFile file;
-        PidFileFailure why;
+        Failure why;
         EXPECT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why) << " for '" << content << "'";
         EXPECT_EQ(slurp(pid_file_), pid_line(self()));
         file.release();
@@ -508,7 +508,7 @@ TEST_F(HeldPidFileTest, EmptyAndBlankPidLinesAreTakenOver) {
 TEST_F(HeldPidFileTest, StaleFileModeIsNeverLoosened) {
     write_file(pid_file_, "99999\n", 0600);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_EQ(mode_of(pid_file_), 0600);
     EXPECT_EQ(slurp(pid_file_), pid_line(self()));
@@ -519,7 +519,7 @@ TEST_F(HeldPidFileTest, SymbolicLinkIsRefusedAndItsTargetNotCreated) {
     const auto target = dir_ / "target.pid";
     ASSERT_EQ(::symlink(target.c_str(), pid_file_.c_str()), 0) << std::strerror(errno);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     EXPECT_FALSE(file.acquire(pid_file_, self(), why));
     EXPECT_EQ(why.step, Step::pid_file_open) << describe(why);
     EXPECT_EQ(why.detail, errc::symbolic_link) << describe(why);
@@ -533,7 +533,7 @@ TEST_F(HeldPidFileTest, SymbolicLinkToAnExistingFileIsRefusedAndTheFileUntouched
     write_file(target, "777\n", 0666);
     ASSERT_EQ(::symlink(target.c_str(), pid_file_.c_str()), 0) << std::strerror(errno);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     EXPECT_FALSE(file.acquire(pid_file_, self(), why));
     EXPECT_EQ(why.detail, errc::symbolic_link) << describe(why);
     EXPECT_EQ(slurp(target), "777\n");
@@ -543,7 +543,7 @@ TEST_F(HeldPidFileTest, SymbolicLinkToAnExistingFileIsRefusedAndTheFileUntouched
 TEST_F(HeldPidFileTest, DirectoryIsRefused) {
     fs::create_directory(pid_file_);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     EXPECT_FALSE(file.acquire(pid_file_, self(), why));
     EXPECT_EQ(why.step, Step::pid_file_open) << describe(why);
     EXPECT_EQ(why.detail, errc::not_regular_file) << describe(why);
@@ -556,7 +556,7 @@ TEST_F(HeldPidFileTest, FifoIsRefusedWithoutHanging) {
     ASSERT_EQ(::mkfifo(pid_file_.c_str(), 0644), 0) << std::strerror(errno);
     HeldPidFile file;
     const auto failure = with_deadline(pid_file_, [&] {
-        PidFileFailure why;
+        Failure why;
         const bool ok = file.acquire(pid_file_, self(), why);
         return std::make_pair(ok, why);
     });
@@ -575,7 +575,7 @@ TEST_F(HeldPidFileTest, WorldWritableDirectoryWithoutStickyBitIsRefused) {
     const auto path = shared / "daemon.pid";
 
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     EXPECT_FALSE(file.acquire(path, self(), why));
     EXPECT_EQ(why.step, Step::pid_file_open) << describe(why);
     EXPECT_EQ(why.detail, errc::unsafe_directory) << describe(why);
@@ -590,7 +590,7 @@ TEST_F(HeldPidFileTest, WorldWritableDirectoryWithoutStickyBitIsRefused) {
 
 TEST_F(HeldPidFileTest, ReleaseRemovesTheFile) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     ASSERT_TRUE(exists_no_follow(pid_file_));
     file.release();
@@ -603,7 +603,7 @@ TEST_F(HeldPidFileTest, ReleaseRemovesTheFile) {
 
 TEST_F(HeldPidFileTest, ReleaseKeepsAFileThatReplacedOurs) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     const auto replacement = dir_ / "replacement";
     write_file(replacement, "4242\n");
@@ -620,7 +620,7 @@ TEST_F(HeldPidFileTest, ReleaseKeepsAFileThatReplacedOurs) {
 
 TEST_F(HeldPidFileTest, AcquireWorksAgainAfterRelease) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     file.release();
     ASSERT_TRUE(file.acquire(pid_file_, 1001, why)) << describe(why);
@@ -628,7 +628,7 @@ TEST_F(HeldPidFileTest, AcquireWorksAgainAfterRelease) {
 
     HeldPidFile other;
     EXPECT_FALSE(other.acquire(pid_file_, 1002, why));
-    EXPECT_EQ(why.holder, 1001) << describe(why);
+    EXPECT_EQ(why.value, 1001) << describe(why);
     file.release();
     ASSERT_TRUE(other.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_EQ(slurp(pid_file_), pid_line(self()));
@@ -639,7 +639,7 @@ TEST_F(HeldPidFileTest, AcquireWorksAgainAfterRelease) {
 TEST_F(HeldPidFileTest, ReleaseRemovesOnlyInTheProcessWhosePidWasWritten) {
     // The file names another process: this one only unlocks it.
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, 1001, why)) << describe(why);
     file.release();
     EXPECT_FALSE(file.held());
@@ -651,7 +651,7 @@ TEST_F(HeldPidFileTest, ReleaseRemovesOnlyInTheProcessWhosePidWasWritten) {
 
 TEST_F(HeldPidFileTest, CloseKeepsTheFileButDropsTheLock) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     file.close();
     EXPECT_FALSE(file.held());
@@ -668,7 +668,7 @@ TEST_F(HeldPidFileTest, CloseKeepsTheFileButDropsTheLock) {
 TEST_F(HeldPidFileTest, DestructorDropsTheLockAndKeepsTheFile) {
     {
         HeldPidFile file;
-        PidFileFailure why;
+        Failure why;
         ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     }
     const auto info = daemoniker::inspect_pid_file(pid_file_);
@@ -678,7 +678,7 @@ TEST_F(HeldPidFileTest, DestructorDropsTheLockAndKeepsTheFile) {
 
 TEST_F(HeldPidFileTest, MoveTransfersTheLock) {
     HeldPidFile a;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(a.acquire(pid_file_, self(), why)) << describe(why);
     HeldPidFile b(std::move(a));
     EXPECT_FALSE(a.held()); // NOLINT(bugprone-use-after-move): moved-from state is specified
@@ -697,7 +697,7 @@ TEST_F(HeldPidFileTest, MoveTransfersTheLock) {
 
 TEST_F(HeldPidFileTest, ReleaseInAForkedChildLeavesTheFile) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     const pid_t child = ::fork();
     ASSERT_GE(child, 0) << std::strerror(errno);
@@ -725,7 +725,7 @@ TEST_F(HeldPidFileTest, RelativePathWithoutDirectoryPart) {
     const auto cwd = fs::current_path();
     fs::current_path(dir_);
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     const bool ok = file.acquire("bare.pid", 4242, why);
     fs::current_path(cwd);
     ASSERT_TRUE(ok) << describe(why);
@@ -734,7 +734,7 @@ TEST_F(HeldPidFileTest, RelativePathWithoutDirectoryPart) {
 
 TEST_F(HeldPidFileTest, AcquiringAgainDropsWhatWasHeld) {
     HeldPidFile file;
-    PidFileFailure why;
+    Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     const auto second = dir_ / "second.pid";
     ASSERT_TRUE(file.acquire(second, self(), why)) << describe(why);

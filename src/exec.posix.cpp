@@ -1,0 +1,266 @@
+// The command's daemon on POSIX: the program's lock keeper (exec.hpp).
+//
+//   daemon (keeper) ── fork ──> program's process ── execve ──> the program
+//      │ locks the PID file naming the program, reports, says "go",
+//      └ waits for the program's end, removes the file, exits as it did
+//
+// Why a keeper and not a lock inherited by the program: docs/how-it-works.md.
+
+#include "continuation.hpp"
+#include "exec.hpp"
+#include "pid_file.hpp"
+#include "startup.hpp"
+#include "sys.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/resource.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace daemoniker::detail {
+
+namespace {
+
+// Switches groups, group and user, checking each call; 0 or the errno of the
+// call named in `failed`.
+int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, DropCall& failed) noexcept {
+    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
+    const gid_t gid = static_cast<gid_t>(c.gid);
+    auto check = [&](DropCall call, int result) {
+        if (result == 0) return 0;
+        failed = call;
+        return errno;
+    };
+    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
+    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
+    if (!c.uid) return 0;
+    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
+    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
+        failed = DropCall::regain_root;
+        return EPERM;
+    }
+    return 0;
+}
+
+int clear_cloexec(int fd) noexcept {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags == -1 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) == -1) return errno;
+    return 0;
+}
+
+// Signals that would end the keeper before its program: one meant for the
+// program's session or for every process of a name, a terminal hang-up.
+// Faults (SIGSEGV, SIGABRT, ...) keep their default, so a broken keeper shows.
+void ignore_stray_signals() noexcept {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
+                    SIGVTALRM, SIGPROF, SIGXFSZ})
+        ::sigaction(sig, &ignore, nullptr);
+#ifdef SIGRTMIN
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ::sigaction(sig, &ignore, nullptr);
+#endif
+}
+
+// Ends this process the way `status` says the program ended: the same exit
+// status, or the same signal (without a core of its own: the program's, if
+// any, is the one that matters).
+[[noreturn]] void end_as(int status) noexcept {
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);
+        ::signal(sig, SIG_DFL);
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, sig);
+        ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+        ::raise(sig);
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : exit_startup_failed);
+}
+
+// Holds the PID file until the program's thread group has ended, removes
+// it while the program is still unreaped (its PID cannot have been reused
+// while the file names it), then ends as the program ended.
+[[noreturn]] void keep_until_exit(HeldPidFile& file, pid_t program) noexcept {
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(program), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+    }
+    file.remove();
+    int status = 0;
+    sys::retry([&] { return ::waitpid(program, &status, 0); });
+    end_as(status);
+}
+
+// The keeper holds none of the program's descriptors, nor the invoker's
+// terminal or pipes (`$(daemoniker start ...)` would wait for it).
+void let_go_of_streams(const Resolved& r) noexcept {
+    for (int fd : r.shielded_fds) ::close(fd);
+    const int null = ::open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+}
+
+// An ExecSpec flattened before fork, so that the daemon only reads memory
+// between fork and exec; run() is the daemon's side.
+class ExecProgram final : public Continuation {
+public:
+    explicit ExecProgram(const ExecSpec& spec);
+
+    [[nodiscard]] bool streams_opened_by_caller() const noexcept override { return !spec_.credentials; }
+    [[noreturn]] void run(const Resolved& r, DaemonPlan& plan, int report_fd) const noexcept override;
+    void throw_own_failure(const Failure& failure) const override;
+
+private:
+    [[noreturn]] void run_program(const Resolved& r, const DaemonPlan& plan, int report_fd, int go_fd) const noexcept;
+
+    const ExecSpec& spec_;
+    std::string program_;     // absolute: the daemon changes directory
+    std::vector<char*> argv_; // null-terminated, pointing into spec_
+    std::vector<char*> envp_; // null-terminated, pointing into spec_
+    std::vector<gid_t> groups_;
+};
+
+ExecProgram::ExecProgram(const ExecSpec& spec) : spec_(spec), program_(std::filesystem::absolute(spec.program).string()) {
+    // execve() takes char* const[]; the strings are only read.
+    for (const auto& arg : spec.argv) argv_.push_back(const_cast<char*>(arg.c_str()));
+    argv_.push_back(nullptr);
+    for (const auto& entry : spec.env) envp_.push_back(const_cast<char*>(entry.c_str()));
+    envp_.push_back(nullptr);
+    static_assert(sizeof(uid_t) <= sizeof(std::uint32_t) && sizeof(gid_t) <= sizeof(std::uint32_t));
+    if (spec.credentials)
+        for (auto g : spec.credentials->groups) groups_.push_back(static_cast<gid_t>(g));
+}
+
+void ExecProgram::throw_own_failure(const Failure& failure) const {
+    const auto code = failure.code();
+    std::string what = "cannot start program: ";
+    if (failure.step == Step::exec)
+        throw StartupError(what + "execute '" + program_ + "': " + describe(code), failure.step, program_, code);
+    if (failure.step != Step::drop_privileges || !spec_.credentials) return;
+    const Credentials& c = *spec_.credentials;
+    what += "drop privileges to ";
+    if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
+    what += "gid " + std::to_string(c.gid) + ": ";
+    switch (static_cast<DropCall>(failure.value)) {
+    case DropCall::setgroups: what += "setgroups"; break;
+    case DropCall::setgid: what += "setgid"; break;
+    case DropCall::setuid: what += "setuid"; break;
+    case DropCall::regain_root: what += "root privileges could be regained after setuid"; break;
+    default: what += "unknown call"; break;
+    }
+    throw StartupError(what + ": " + describe(code), failure.step, program_, code);
+}
+
+// The program's process: waits for the keeper's word that the PID file
+// names it, then drops privileges, opens its streams with the rights it
+// now has (so a path that a less privileged user controls never makes root
+// create or append to a file), and executes the program. The report pipe is
+// close-on-exec: a successful exec ends the report with EOF, a failed step
+// sends a failure record.
+void ExecProgram::run_program(const Resolved& r, const DaemonPlan& plan, int report_fd, int go_fd) const noexcept {
+    const pid_t keeper = ::getppid();
+    char go = 0;
+    // EOF: the keeper failed, reports why and removes what it made.
+    if (sys::retry([&] { return ::read(go_fd, &go, 1); }) != 1) ::_exit(exit_startup_failed);
+    ::close(go_fd);
+    ::setpgid(0, 0); // the keeper does the same: whichever runs first
+    if (spec_.credentials) {
+        DropCall failed{};
+        if (int e = drop_privileges(*spec_.credentials, groups_, failed))
+            fail_child(report_fd, {Step::drop_privileges, e, {}, static_cast<std::int64_t>(failed)});
+    }
+    redirect_streams(r, plan, report_fd);
+    // The program inherits 0-2 and the shielded descriptors, nothing else.
+    int e = 0;
+    for (int fd : r.shielded_fds)
+        if (e == 0) e = clear_cloexec(fd);
+#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
+    // The program lives no longer than the keeper of its lock (a keeper
+    // killed by SIGKILL takes it along), so the PID file never names a
+    // running program without its lock. Set last: a change of credentials
+    // clears it. (Exec'ing a set-user-ID program clears it too.)
+    if (e == 0 && ::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) e = errno;
+    if (e == 0 && ::getppid() != keeper) e = ESRCH; // the keeper died before the signal was armed
+#else
+    (void)keeper;
+#endif
+    if (e == 0) e = sys::injected(Step::exec);
+    if (e == 0) {
+        ::execve(program_.c_str(), argv_.data(), envp_.data());
+        e = errno;
+    }
+    fail_child(report_fd, {Step::exec, e});
+}
+
+// The keeper: forks the program's process, locks the PID file naming that
+// process, and stays, holding the lock, until the program has ended.
+void ExecProgram::run(const Resolved& r, DaemonPlan& plan, int report_fd) const noexcept {
+    close_for_daemon(r, report_fd, -1);
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0) fail_child(report_fd, {Step::fork_program, errno});
+    const pid_t program = sys::call(Step::fork_program, [] { return ::fork(); });
+    if (program < 0) fail_child(report_fd, {Step::fork_program, errno});
+    if (program == 0) {
+        ::close(go[1]);
+        run_program(r, plan, report_fd, go[0]);
+    }
+    ::close(go[0]);
+    ::setpgid(program, program);
+    let_go_of_streams(r);
+    send_report(report_fd, Report::naming(Report::daemon_pid, program, Step::fork_program));
+
+    auto abandon = [&](const Failure& failure) {
+        ::close(go[1]); // the program's process reads EOF and exits
+        int status = 0;
+        sys::retry([&] { return ::waitpid(program, &status, 0); });
+        fail_child(report_fd, failure);
+    };
+    Failure why;
+    if (!plan.pid_file->acquire_prepared(plan.pid_dir, program, why)) abandon(why);
+    // The program may read its PID file and never write it: the file stays
+    // the invoker's, owner and group, as start-stop-daemon and systemd's
+    // PIDFile= require of a root service; it is readable by all, whatever
+    // the umask (a PID is no secret: /proc shows it to anyone).
+    auto abandon_held = [&](Step step, int error) {
+        plan.pid_file->remove();
+        abandon({step, error});
+    };
+    if (spec_.credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0)
+        abandon_held(Step::pid_file_write, errno);
+    if (int e = sys::injected(Step::report)) abandon_held(Step::report, e);
+    // The original process gone, nobody would learn that the program runs.
+    if (!send_report(report_fd, Report::naming(Report::success, program))) abandon_held(Step::report, EPIPE);
+    ::close(report_fd);
+    ignore_stray_signals();
+    const char byte = 1;
+    sys::retry([&] { return ::write(go[1], &byte, 1); }); // fails only if the program's process died: it is waited for
+    ::close(go[1]);
+    keep_until_exit(*plan.pid_file, program);
+}
+
+} // namespace
+
+process_id start_daemon(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                        process_id* keeper) {
+    check_exec_spec(exec);
+    const Resolved r = resolve(pid_file, options);
+    const ExecProgram program(exec);
+    process_id keeper_pid = 0;
+    const process_id pid = launch(r, &program, keeper_pid);
+    if (keeper != nullptr) *keeper = keeper_pid;
+    return pid;
+}
+
+} // namespace daemoniker::detail
