@@ -8,6 +8,7 @@
 // The order of the steps, and why, is in docs/how-it-works.md.
 
 #include "descriptors.hpp"
+#include "foreground.hpp"
 #include "continuation.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
@@ -35,7 +36,6 @@
 
 namespace daemoniker::detail {
 
-std::filesystem::path null_device() { return "/dev/null"; }
 std::string system_message(int code) { return std::system_category().message(code); }
 bool transfers_payload() noexcept { return false; }
 bool is_relaunched() noexcept { return false; }

@@ -11,13 +11,13 @@
 // The order of the steps in the daemon (chdir, PID file, streams, report) is
 // the POSIX order; docs/how-it-works.md explains it.
 
-#include "exec.hpp"
+#include "continuation.hpp"
+#include "foreground.hpp"
 #include "handoff.hpp"
 #include "options.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
-#include "supervise.hpp"
 #include "sys.hpp"
 #include "win.hpp"
 
@@ -29,13 +29,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <thread>
 
 namespace daemoniker::detail {
 
-std::filesystem::path null_device() { return "NUL"; }
 std::string system_message(int code) { return win::message(static_cast<DWORD>(code)); }
 bool transfers_payload() noexcept { return true; }
 
@@ -84,13 +82,10 @@ bool write_all(HANDLE h, const void* data, std::size_t size) noexcept {
 // ---- original process --------------------------------------------------
 
 std::wstring command_line(const Options& options) {
-    std::wstring cmd;
     if (!options.explicit_rescript.empty()) {
-        for (const auto& arg : options.explicit_rescript) {
-            if (!cmd.empty()) cmd += L' ';
-            cmd += win::quote_argument(win::widen(arg));
-        }
-        return cmd;
+        std::vector<std::wstring> argv;
+        for (const auto& arg : options.explicit_rescript) argv.push_back(win::widen(arg));
+        return win::command_line(argv);
     }
     std::wstring exe(32768, L'\0');
     const DWORD n = ::GetModuleFileNameW(nullptr, exe.data(), static_cast<DWORD>(exe.size()));
@@ -99,7 +94,7 @@ std::wstring command_line(const Options& options) {
         throw StartupError("cannot start daemon: GetModuleFileNameW: " + describe(ec), Step::validate, {}, ec);
     }
     exe.resize(n);
-    cmd = win::quote_argument(exe);
+    std::wstring cmd = win::quote_argument(exe);
     if (options.strip_cmd_args) return cmd;
     // The arguments exactly as the caller got them: skip argv[0] the way the
     // C runtime parses it (quoted, or up to the first blank).
@@ -116,20 +111,16 @@ std::wstring command_line(const Options& options) {
 }
 
 // The current environment plus the switch, as a CreateProcessW block.
-std::wstring environment_with(const std::wstring& entry) {
-    std::wstring block;
+std::wstring environment_with(std::wstring entry) {
+    std::vector<std::wstring> entries;
     wchar_t* env = ::GetEnvironmentStringsW();
     for (const wchar_t* p = env; p != nullptr && *p != L'\0'; p += std::wcslen(p) + 1) {
         const std::wstring_view e(p);
-        if (e.rfind(switch_name, 0) == 0) continue;
-        block.append(e);
-        block.push_back(L'\0');
+        if (e.rfind(switch_name, 0) != 0) entries.emplace_back(e);
     }
     if (env != nullptr) ::FreeEnvironmentStringsW(env);
-    block.append(entry);
-    block.push_back(L'\0');
-    block.push_back(L'\0');
-    return block;
+    entries.push_back(std::move(entry));
+    return win::environment_block(entries);
 }
 
 // Breaking away from a job (so closing the caller's job does not kill the
@@ -195,185 +186,178 @@ private:
     std::thread thread_;
 };
 
-// Returns the daemon's PID once it reported success. `program`: the program
-// a supervisor starts (daemonize-and-exec), for the message of its failure.
-process_id run_original(const Resolved& r, const Options& options, const std::string& payload,
-                        const std::filesystem::path* program) {
+// The pipes between the original and the daemon: the handoff goes down, the
+// report comes back up. Only the daemon's ends are inheritable.
+struct Channels {
+    win::Handle handoff_read, handoff_write, report_read, report_write;
+};
+
+Channels make_channels() {
     SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
     HANDLE raw[4] = {};
     if (!::CreatePipe(&raw[0], &raw[1], &inheritable, 0) || !::CreatePipe(&raw[2], &raw[3], &inheritable, 0)) {
         const auto ec = win::last_error();
+        for (HANDLE h : raw)
+            if (h != nullptr) ::CloseHandle(h);
         throw StartupError("cannot start daemon: create report pipe: " + describe(ec), Step::report_channel, {}, ec);
     }
-    win::Handle handoff_read(raw[0]), handoff_write(raw[1]), report_read(raw[2]), report_write(raw[3]);
-    // Only the daemon's ends are inherited.
-    ::SetHandleInformation(handoff_write.get(), HANDLE_FLAG_INHERIT, 0);
-    ::SetHandleInformation(report_read.get(), HANDLE_FLAG_INHERIT, 0);
+    Channels c{win::Handle(raw[0]), win::Handle(raw[1]), win::Handle(raw[2]), win::Handle(raw[3])};
+    ::SetHandleInformation(c.handoff_write.get(), HANDLE_FLAG_INHERIT, 0);
+    ::SetHandleInformation(c.report_read.get(), HANDLE_FLAG_INHERIT, 0);
+    return c;
+}
 
-    std::wstring cmd = command_line(options);
-    const std::wstring entry = std::wstring(switch_name) + L"=" +
-                               std::to_wstring(reinterpret_cast<std::uintptr_t>(handoff_read.get())) + L"," +
-                               std::to_wstring(reinterpret_cast<std::uintptr_t>(report_write.get()));
-    std::wstring env = environment_with(entry);
-
-    // Exactly the two pipe ends are inherited, whatever else is inheritable.
-    SIZE_T size = 0;
-    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-    std::vector<char> attr_buf(size);
-    auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attr_buf.data());
-    HANDLE inherit[2] = {handoff_read.get(), report_write.get()};
-    if (!::InitializeProcThreadAttributeList(attrs, 1, 0, &size) ||
-        !::UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, nullptr, nullptr))
-        throw_launch(win::last_error(), "prepare the handle list");
-    STARTUPINFOEXW si{};
-    si.StartupInfo.cb = sizeof si;
-    si.lpAttributeList = attrs;
+// Starts this executable again as the daemon, with the switch naming its
+// two pipe ends (the only handles it inherits).
+win::Handle relaunch(const Options& options, const Channels& c, process_id& daemon) {
+    win::ProcessSpec spec;
+    spec.command_line = command_line(options);
+    spec.environment = environment_with(std::wstring(switch_name) + L"=" +
+                                        std::to_wstring(reinterpret_cast<std::uintptr_t>(c.handoff_read.get())) +
+                                        L"," + std::to_wstring(reinterpret_cast<std::uintptr_t>(c.report_write.get())));
+    spec.inherit = {c.handoff_read.get(), c.report_write.get()};
+    spec.flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+    if (may_break_away()) spec.flags |= CREATE_BREAKAWAY_FROM_JOB;
     PROCESS_INFORMATION pi{};
-    DWORD flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
-    if (may_break_away()) flags |= CREATE_BREAKAWAY_FROM_JOB;
-    BOOL ok = FALSE;
-    if (const int e = sys::injected(Step::fork)) ::SetLastError(static_cast<DWORD>(e));
-    else ok = ::CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, flags, env.data(), nullptr, &si.StartupInfo, &pi);
-    const auto create_error = win::last_error();
-    ::DeleteProcThreadAttributeList(attrs);
-    if (!ok) throw_launch(create_error, "CreateProcessW");
-    win::Handle process(pi.hProcess);
+    DWORD error = static_cast<DWORD>(sys::injected(Step::fork));
+    if (error == 0) error = win::create_process(spec, pi);
+    if (error != 0) throw_launch({static_cast<int>(error), std::system_category()}, "CreateProcessW");
     ::CloseHandle(pi.hThread);
-    const process_id daemon = pi.dwProcessId;
-    handoff_read.reset();
-    report_write.reset(); // now the daemon holds the only write end: its death is EOF
+    daemon = pi.dwProcessId;
+    return win::Handle(pi.hProcess);
+}
 
-    // The handoff: the resolved options, then the caller's arguments.
-    const std::string bytes = encode_handoff(r, payload);
-    const bool sent = write_all(handoff_write.get(), bytes.data(), bytes.size());
-    handoff_write.reset();
-
-    ReportReader reader(report_read.get());
+// Waits for the daemon's verdict: its PID on success; throws otherwise,
+// leaving nothing behind.
+process_id await_report(const Resolved& r, HANDLE report, HANDLE process, process_id daemon, const Continuation* then) {
+    ReportReader reader(report);
     const auto deadline = std::chrono::steady_clock::now() + r.success_timeout;
-    auto give_up = [&] {
-        ::TerminateProcess(process.get(), exit_startup_failed);
-        ::WaitForSingleObject(process.get(), 5000);
-        remove_if_abandoned(r.pid_file, daemon);
-    };
-    (void)sent; // a failed write shows up as the daemon's handoff failure or its death
     for (;;) {
         Report rep;
         bool eof = false;
-        if (!reader.next(rep, deadline, eof)) {
-            if (!eof) {
-                give_up();
-                throw StartupTimeout("cannot start daemon: no report from the daemon (pid " + std::to_string(daemon) +
-                                         ") within " + std::to_string(r.success_timeout.count()) + " ms; it was terminated",
-                                     Step::wait, {}, std::make_error_code(std::errc::timed_out));
-            }
-            ::WaitForSingleObject(process.get(), 5000);
-            DWORD code = 0;
-            ::GetExitCodeProcess(process.get(), &code);
+        if (reader.next(rep, deadline, eof)) {
+            if (!rep.valid()) continue;
+            if (rep.kind == Report::success) return daemon;
+            if (rep.kind != Report::failure) continue;
+            ::WaitForSingleObject(process, 5000);
+            if (then != nullptr) then->throw_own_failure(rep.failure_of());
+            throw_failure(rep.failure_of(), r);
+        }
+        if (!eof) {
+            ::TerminateProcess(process, exit_startup_failed);
+            ::WaitForSingleObject(process, 5000);
             remove_if_abandoned(r.pid_file, daemon);
-            throw StartupError("cannot start daemon: the daemon (pid " + std::to_string(daemon) +
-                                   ") died before reporting success (exit code " + std::to_string(code) + ")",
-                               Step::wait, {}, std::make_error_code(std::errc::broken_pipe));
+            throw StartupTimeout("cannot start daemon: no report from the daemon (pid " + std::to_string(daemon) +
+                                     ") within " + std::to_string(r.success_timeout.count()) + " ms; it was terminated",
+                                 Step::wait, {}, std::make_error_code(std::errc::timed_out));
         }
-        if (rep.magic != Report{}.magic) continue;
-        if (rep.kind == Report::success) return daemon;
-        if (rep.kind == Report::failure) {
-            ::WaitForSingleObject(process.get(), 5000);
-            if (program != nullptr && static_cast<Step>(rep.step) == Step::exec) {
-                const std::error_code code(rep.error, std::system_category());
-                if (static_cast<errc>(rep.detail) == errc::no_signal_channel)
-                    throw StartupError("cannot start program: the supervisor cannot open its signal channel: " +
-                                           describe(code) + "; the program was terminated",
-                                       Step::exec, *program, code);
-                throw StartupError("cannot start program: execute '" + program->string() + "': " + describe(code),
-                                   Step::exec, *program, code);
-            }
-            throw_failure(static_cast<Step>(rep.step), r, report_code(rep), rep.value);
-        }
+        ::WaitForSingleObject(process, 5000);
+        DWORD code = 0;
+        ::GetExitCodeProcess(process, &code);
+        remove_if_abandoned(r.pid_file, daemon);
+        throw StartupError("cannot start daemon: the daemon (pid " + std::to_string(daemon) +
+                               ") died before reporting success (exit code " + std::to_string(code) + ")",
+                           Step::wait, {}, std::make_error_code(std::errc::broken_pipe));
     }
 }
 
+} // namespace
+
+process_id run_original(const Resolved& r, const Options& options, const std::string& payload,
+                        const Continuation* then) {
+    Channels c = make_channels();
+    process_id daemon = 0;
+    const win::Handle process = relaunch(options, c, daemon);
+    c.handoff_read.reset();
+    c.report_write.reset(); // now the daemon holds the only write end: its death is EOF
+
+    // The handoff: the resolved options, then the caller's arguments. A
+    // failed write shows up as the daemon's handoff failure or its death.
+    const std::string bytes = encode_handoff(r, payload);
+    write_all(c.handoff_write.get(), bytes.data(), bytes.size());
+    c.handoff_write.reset();
+    return await_report(r, c.report_read.get(), process.get(), daemon, then);
+}
+
+namespace {
+
 // ---- the re-launched daemon -------------------------------------------------
 
-[[noreturn]] void fail_daemon(HANDLE report, Step step, DWORD error, errc detail = {}, process_id holder = 0) noexcept {
+[[noreturn]] void fail_daemon(HANDLE report, const Failure& failure) noexcept {
     if (HeldPidFile* file = held_for_life()) file->release();
-    Report rep;
-    rep.kind = Report::failure;
-    rep.step = static_cast<std::int32_t>(step);
-    rep.error = static_cast<std::int32_t>(error);
-    rep.detail = static_cast<std::int32_t>(detail);
-    rep.value = holder;
+    const Report rep = Report::failed(failure);
     write_all(report, &rep, sizeof rep);
     std::_Exit(exit_startup_failed);
 }
 
-// The daemonize-and-exec daemon's last step before it reports: starting the
-// program. Its failure is reported as Step::exec (see Supervisor::launch).
-using LastStep = std::function<Supervisor::Failure(const Resolved&, const std::string& payload)>;
+[[noreturn]] void fail_daemon(HANDLE report, Step step, int error) noexcept { fail_daemon(report, {step, error}); }
 
-Role run_daemon(std::string& payload, const LastStep& last_step = {}) {
-    Switch& sw = the_switch();
-    HANDLE report = sw.report;
-    sw.present = false; // handed off: a later daemonize() in this process starts afresh
-
-    // Read the whole handoff (the original closes its end after writing).
+// Reads the whole handoff (the original closes its end after writing).
+Resolved receive_handoff(HANDLE handoff, HANDLE report, std::string& payload) {
     std::string bytes;
     char buf[65536];
     for (;;) {
         DWORD n = 0;
-        if (!::ReadFile(sw.handoff, buf, sizeof buf, &n, nullptr) || n == 0) break;
+        if (!::ReadFile(handoff, buf, sizeof buf, &n, nullptr) || n == 0) break;
         bytes.append(buf, n);
     }
-    ::CloseHandle(sw.handoff);
+    ::CloseHandle(handoff);
     Resolved r;
     try {
-        if (const int e = sys::injected(Step::handoff)) fail_daemon(report, Step::handoff, static_cast<DWORD>(e));
+        if (const int e = sys::injected(Step::handoff)) fail_daemon(report, Step::handoff, e);
         decode_handoff(bytes, r, payload);
     } catch (const DecodeError&) {
         fail_daemon(report, Step::handoff, ERROR_INVALID_DATA);
     }
+    return r;
+}
 
-    if (int e = sys::injected(Step::chdir)) fail_daemon(report, Step::chdir, static_cast<DWORD>(e));
-    if (!::SetCurrentDirectoryW(r.chdir.c_str())) fail_daemon(report, Step::chdir, ::GetLastError());
+} // namespace
+
+Role run_daemon(std::string& payload, Continuation* then) {
+    Switch& sw = the_switch();
+    HANDLE report = sw.report;
+    sw.present = false; // handed off: a later daemonize() in this process starts afresh
+    const Resolved r = receive_handoff(sw.handoff, report, payload);
+
+    if (int e = sys::injected(Step::chdir)) fail_daemon(report, Step::chdir, e);
+    if (!::SetCurrentDirectoryW(r.chdir.c_str())) fail_daemon(report, Step::chdir, static_cast<int>(::GetLastError()));
 
     HeldPidFile file;
-    PidFileFailure why;
-    if (!file.acquire(r.pid_file, static_cast<process_id>(::GetCurrentProcessId()), why))
-        fail_daemon(report, why.step, static_cast<DWORD>(why.error), why.detail, why.holder);
+    Failure why;
+    if (!file.acquire(r.pid_file, static_cast<process_id>(::GetCurrentProcessId()), why)) fail_daemon(report, why);
     keep_for_life(std::move(file));
 
     for (int fd = 0; fd < 3; ++fd) {
         const Step step = stream_step(fd);
-        auto e = static_cast<DWORD>(sys::injected(step));
-        if (e == 0) e = static_cast<DWORD>(redirect_stream(fd, stream_path(r, fd)));
+        int e = sys::injected(step);
+        if (e == 0) e = redirect_stream(fd, stream_path(r, fd));
         if (e != 0) fail_daemon(report, step, e);
     }
     remember_streams(r);
 
-    if (last_step) {
-        Supervisor::Failure failed{static_cast<std::uint32_t>(sys::injected(Step::exec)), {}};
-        if (failed.error == 0) failed = last_step(r, payload);
-        if (failed.error != 0) fail_daemon(report, Step::exec, failed.error, failed.detail);
+    if (then != nullptr) {
+        Failure failed{Step::exec, sys::injected(Step::exec)};
+        if (failed.error == 0) failed = then->start(r, payload);
+        if (failed.error != 0 || failed.detail != errc{}) fail_daemon(report, failed);
     }
 
-    if (int e = sys::injected(Step::report)) fail_daemon(report, Step::report, static_cast<DWORD>(e));
-    Report ok;
-    ok.kind = Report::success;
-    ok.value = static_cast<std::int64_t>(::GetCurrentProcessId());
+    if (int e = sys::injected(Step::report)) fail_daemon(report, Step::report, e);
+    const Report ok = Report::naming(Report::success, static_cast<std::int64_t>(::GetCurrentProcessId()));
     if (!write_all(report, &ok, sizeof ok)) {
         // The original is gone: nobody learns that we run, so we do not.
         if (HeldPidFile* held = held_for_life()) held->release();
         std::_Exit(exit_startup_failed);
     }
     ::CloseHandle(report);
+    if (then != nullptr) then->serve();
     return Role::relaunched;
 }
-
-} // namespace
 
 bool is_relaunched() noexcept { return the_switch().present; }
 
 Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload) {
-    if (is_relaunched()) return run_daemon(payload);
+    if (is_relaunched()) return run_daemon(payload, nullptr);
     const Resolved r = resolve(pid_file, options);
     if (stays_in_foreground(options)) {
         run_foreground(r);
@@ -382,31 +366,6 @@ Role start(const std::filesystem::path& pid_file, const Options& options, std::s
     std::fflush(nullptr);
     run_original(r, options, payload, nullptr);
     return Role::original;
-}
-
-// Windows has no exec(): the daemon stays, as the program's supervisor (see
-// supervise.hpp). It is this very executable, re-launched with the same
-// command line, which reaches this function again as the daemon.
-process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                 process_id* keeper) {
-    if (is_relaunched()) {
-        Supervisor supervisor;
-        std::string payload;
-        run_daemon(payload, [&](const Resolved& r, const std::string& bytes) { return supervisor.launch(r, bytes); });
-        supervisor.run();
-    }
-    if (exec.program.empty() || exec.argv.empty()) throw OptionError("cannot start program: no program given");
-    if (exec.credentials) throw OptionError("cannot start program: switching user or group is not supported on Windows");
-    Options relaunch = options;
-    relaunch.strip_cmd_args = false; // the daemon must parse the same command line
-    relaunch.explicit_rescript.clear();
-    relaunch.detach = Detach::always;
-    const Resolved r = resolve(pid_file, relaunch);
-    const auto program = std::filesystem::absolute(exec.program);
-    std::fflush(nullptr);
-    const process_id supervisor = run_original(r, relaunch, encode_program(program, exec), &program);
-    if (keeper != nullptr) *keeper = supervisor;
-    return supervisor;
 }
 
 } // namespace daemoniker::detail

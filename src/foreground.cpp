@@ -1,12 +1,22 @@
 // The foreground mode (Options::detach): the steps of daemonization that
 // still make sense without detaching, in this very process.
 
+#include "foreground.hpp"
 #include "pid_file.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"
 
 namespace daemoniker::detail {
+
+bool stays_in_foreground(const Options& options) {
+    switch (options.detach) {
+    case Detach::always: return false;
+    case Detach::never: return true;
+    case Detach::unless_supervised: return supervised();
+    }
+    return false;
+}
 
 void run_foreground(const Resolved& r) {
     foreground_umask(r.umask);

@@ -1,4 +1,5 @@
 #include "options.hpp"
+#include "streams.hpp"
 
 #include <daemoniker/errors.hpp>
 
@@ -69,15 +70,6 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
     std::sort(r.shielded_fds.begin(), r.shielded_fds.end());
     r.shielded_fds.erase(std::unique(r.shielded_fds.begin(), r.shielded_fds.end()), r.shielded_fds.end());
     return r;
-}
-
-bool stays_in_foreground(const Options& options) {
-    switch (options.detach) {
-    case Detach::always: return false;
-    case Detach::never: return true;
-    case Detach::unless_supervised: return supervised();
-    }
-    return false;
 }
 
 } // namespace daemoniker::detail

@@ -31,12 +31,4 @@ struct Resolved {
 /// Throws OptionError naming the option, its value and why it is refused.
 Resolved resolve(const std::filesystem::path& pid_file, const Options& options);
 
-/// True when daemonize() must stay in the foreground (Options::detach).
-bool stays_in_foreground(const Options& options);
-/// POSIX: started by a service manager (NOTIFY_SOCKET, INVOCATION_ID, parent PID 1).
-bool supervised() noexcept;
-
-/// "/dev/null" or "NUL".
-std::filesystem::path null_device();
-
 } // namespace daemoniker::detail

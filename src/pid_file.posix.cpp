@@ -502,8 +502,7 @@ bool HeldPidFile::acquire(const std::filesystem::path& path, process_id pid, Fai
     try {
         path_ = path;
         if (const auto ec = check_directories(path)) {
-            failure = {Step::pid_file_open, ec.category() == category() ? 0 : ec.value(),
-                       ec.category() == category() ? static_cast<errc>(ec.value()) : errc{}, 0};
+            failure = Failure::of(Step::pid_file_open, ec);
             return false;
         }
         return acquire_prepared(directory_of(path), pid, failure);

@@ -16,6 +16,7 @@
 
 #include "pid_file.hpp"
 #include "startup.hpp"
+#include "signal_channel.hpp"
 #include "win.hpp"
 
 #include <sddl.h>
@@ -389,6 +390,10 @@ void set_receipt_filter(ReceiptFilter filter, void* context) noexcept {
     receipt_filter.store(nullptr);
     receipt_context.store(context);
     receipt_filter.store(filter);
+}
+
+std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created) {
+    return L"\\\\.\\pipe\\daemoniker-signal-" + std::to_wstring(pid) + L"-" + std::to_wstring(created);
 }
 
 } // namespace daemoniker::detail::win

@@ -34,13 +34,7 @@ void remember_streams(const Resolved& r, bool only_given = false);
 void stage_streams(const Resolved& r);
 void remember_staged_streams() noexcept;
 
-/// Platform pieces of the foreground mode.
-void foreground_umask(int mask) noexcept;
-std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept;
-process_id current_pid() noexcept;
-
-/// The foreground mode (Options::detach): umask, chdir, PID file and the
-/// given streams in this very process. Throws like daemonization.
-void run_foreground(const Resolved& r);
+/// "/dev/null" or "NUL".
+std::filesystem::path null_device();
 
 } // namespace daemoniker::detail

@@ -26,6 +26,7 @@
 // The supervisor exits with the program's exit code and removes the PID file.
 
 #include "options.hpp"
+#include "startup.hpp"
 
 #include <daemoniker/errors.hpp>
 
@@ -50,17 +51,12 @@ public:
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
 
-    /// Why launch() failed: the Win32 error (0: it did not), and
-    /// errc::no_signal_channel when the program started but the supervisor's
-    /// own SignalHandler did not (the program was then terminated).
-    struct Failure {
-        std::uint32_t error = 0;
-        errc detail{};
-    };
-
     /// Decodes the program from `payload` and starts it: suspended, placed in
     /// a kill-on-close job, then resumed; then opens the signal channel.
-    /// Nothing is left running when it fails. (A supervisor killed between
+    /// Returns no failure (error 0, no detail) once it runs. Otherwise a
+    /// Step::exec failure with the Win32 error, with errc::no_signal_channel
+    /// when the program started but the supervisor's own SignalHandler did
+    /// not; nothing is then left running. (A supervisor killed between
     /// CreateProcess and the job assignment, a few system calls, would leave
     /// the suspended program behind.)
     Failure launch(const Resolved& r, std::string_view payload) noexcept;

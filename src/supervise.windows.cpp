@@ -3,6 +3,8 @@
 #include "supervise.hpp"
 
 #include "exec.hpp"
+#include "startup.hpp"
+#include "signal_channel.hpp"
 #include "win.hpp"
 
 #include <daemoniker/codec.hpp>
@@ -52,6 +54,9 @@ struct Supervisor::State {
         for (int i = 0; i < 3; ++i) ::SetStdHandle(ids[i], saved[i]);
         return sent;
     }
+
+    // Starts the program suspended in the job, then resumes it; 0 or the Win32 error.
+    DWORD create(win::ProcessSpec& spec) noexcept;
 
     State() = default;
     State(const State&) = delete;
@@ -135,112 +140,72 @@ Supervisor::~Supervisor() = default;
 
 namespace {
 
-std::wstring command_line(const std::vector<std::string>& argv) {
-    std::wstring line;
-    for (const auto& arg : argv) {
-        if (!line.empty()) line += L' ';
-        line += win::quote_argument(win::widen(arg));
+// The program, its argv and environment, as CreateProcessW takes them.
+bool decode_program(std::string_view payload, win::ProcessSpec& spec) noexcept {
+    try {
+        const auto [program, argv, env] =
+            daemoniker::decode<std::filesystem::path, std::vector<std::string>, std::vector<std::string>>(payload);
+        if (argv.empty()) return false;
+        std::vector<std::wstring> wide;
+        for (const auto& arg : argv) wide.push_back(win::widen(arg));
+        spec.command_line = win::command_line(wide);
+        wide.clear();
+        for (const auto& entry : env) wide.push_back(win::widen(entry));
+        spec.environment = win::environment_block(wide);
+        spec.application = program.wstring();
+        return true;
+    } catch (...) {
+        return false;
     }
-    return line;
 }
 
-std::wstring environment_block(const std::vector<std::string>& env) {
-    std::wstring block;
-    for (const auto& entry : env) {
-        block += win::widen(entry);
-        block.push_back(L'\0');
-    }
-    if (block.empty()) block.push_back(L'\0');
-    block.push_back(L'\0');
-    return block;
+// A job that ends the program and everything it started when the supervisor
+// ends, however it ends (TerminateProcess by `stop`'s KILL included).
+DWORD make_kill_on_close_job(win::Handle& job) noexcept {
+    job.reset(::CreateJobObjectW(nullptr, nullptr));
+    if (!job.valid()) return ::GetLastError();
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!::SetInformationJobObject(job.get(), JobObjectExtendedLimitInformation, &limits, sizeof limits))
+        return ::GetLastError();
+    return 0;
 }
 
 } // namespace
 
-Supervisor::Failure Supervisor::launch(const Resolved& r, std::string_view payload) noexcept {
-    State& s = *state_;
-    s.pid_file = r.pid_file;
-    std::filesystem::path program;
-    std::vector<std::string> argv;
-    std::vector<std::string> env;
-    try {
-        std::tie(program, argv, env) =
-            daemoniker::decode<std::filesystem::path, std::vector<std::string>, std::vector<std::string>>(payload);
-        if (argv.empty()) return {ERROR_INVALID_DATA, {}};
-    } catch (...) {
-        return {ERROR_INVALID_DATA, {}};
-    }
-    std::wstring cmd;
-    std::wstring block;
-    try {
-        cmd = command_line(argv);
-        block = environment_block(env);
-    } catch (...) {
-        return {ERROR_NOT_ENOUGH_MEMORY, {}};
-    }
-
-    // The job ends the program and everything it started when the supervisor
-    // ends, however it ends (TerminateProcess by `stop`'s KILL included).
-    s.job.reset(::CreateJobObjectW(nullptr, nullptr));
-    if (!s.job.valid()) return {::GetLastError(), {}};
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
-    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-    if (!::SetInformationJobObject(s.job.get(), JobObjectExtendedLimitInformation, &limits, sizeof limits))
-        return {::GetLastError(), {}};
-
+DWORD Supervisor::State::create(win::ProcessSpec& spec) noexcept {
     // The program gets the daemon's redirected streams, and nothing else.
-    HANDLE streams[3] = {::GetStdHandle(STD_INPUT_HANDLE), ::GetStdHandle(STD_OUTPUT_HANDLE),
-                         ::GetStdHandle(STD_ERROR_HANDLE)};
-    HANDLE inherit[3];
-    DWORD count = 0;
-    for (HANDLE h : streams) {
-        if (h == nullptr || h == INVALID_HANDLE_VALUE) continue;
-        bool seen = false;
-        for (DWORD i = 0; i < count; ++i) seen = seen || inherit[i] == h;
-        if (seen) continue;
-        if (!::SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)) return {::GetLastError(), {}};
-        inherit[count++] = h;
-    }
-    SIZE_T size = 0;
-    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-    std::vector<char> attr_buf(size);
-    auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attr_buf.data());
-    if (!::InitializeProcThreadAttributeList(attrs, 1, 0, &size)) return {::GetLastError(), {}};
-    if (count > 0 && !::UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit,
-                                                  count * sizeof(HANDLE), nullptr, nullptr)) {
-        const DWORD e = ::GetLastError();
-        ::DeleteProcThreadAttributeList(attrs);
-        return {e, {}};
-    }
-    STARTUPINFOEXW si{};
-    si.StartupInfo.cb = sizeof si;
-    si.lpAttributeList = attrs;
-    si.StartupInfo.dwFlags = STARTF_USESTDHANDLES | STARTF_USESHOWWINDOW;
-    si.StartupInfo.hStdInput = streams[0];
-    si.StartupInfo.hStdOutput = streams[1];
-    si.StartupInfo.hStdError = streams[2];
-    si.StartupInfo.wShowWindow = SW_HIDE;
+    spec.std_handles = true;
+    spec.standard[0] = ::GetStdHandle(STD_INPUT_HANDLE);
+    spec.standard[1] = ::GetStdHandle(STD_OUTPUT_HANDLE);
+    spec.standard[2] = ::GetStdHandle(STD_ERROR_HANDLE);
+    spec.inherit.assign(spec.standard, spec.standard + 3);
+    spec.hidden_window = true;
     // Its own hidden console and process group: Ctrl-Break can then be
     // addressed to the program alone. Suspended until it is in the job, so
     // nothing it starts can escape.
-    const DWORD flags = CREATE_NEW_CONSOLE | CREATE_NEW_PROCESS_GROUP | CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
-                        EXTENDED_STARTUPINFO_PRESENT;
+    spec.flags = CREATE_NEW_CONSOLE | CREATE_NEW_PROCESS_GROUP | CREATE_SUSPENDED;
     PROCESS_INFORMATION pi{};
-    const BOOL ok = ::CreateProcessW(program.c_str(), cmd.data(), nullptr, nullptr, count > 0, flags, block.data(),
-                                     nullptr, &si.StartupInfo, &pi);
-    const DWORD create_error = ok ? 0 : ::GetLastError();
-    ::DeleteProcThreadAttributeList(attrs);
-    for (DWORD i = 0; i < count; ++i) ::SetHandleInformation(inherit[i], HANDLE_FLAG_INHERIT, 0);
-    if (!ok) return {create_error, {}};
-    s.process.reset(pi.hProcess);
+    if (const DWORD e = win::create_process(spec, pi)) return e;
+    process.reset(pi.hProcess);
     win::Handle thread(pi.hThread);
-    if (!::AssignProcessToJobObject(s.job.get(), s.process.get()) || ::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
+    if (!::AssignProcessToJobObject(job.get(), process.get()) || ::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
         const DWORD e = ::GetLastError();
-        ::TerminateProcess(s.process.get(), 1);
-        return {e, {}};
+        ::TerminateProcess(process.get(), 1);
+        return e;
     }
-    s.pid = pi.dwProcessId;
-    s.created = win::creation_time(s.process.get());
+    pid = pi.dwProcessId;
+    created = win::creation_time(process.get());
+    return 0;
+}
+
+Failure Supervisor::launch(const Resolved& r, std::string_view payload) noexcept {
+    State& s = *state_;
+    s.pid_file = r.pid_file;
+    win::ProcessSpec spec;
+    if (!decode_program(payload, spec)) return {Step::exec, ERROR_INVALID_DATA};
+    if (const DWORD e = make_kill_on_close_job(s.job)) return {Step::exec, static_cast<int>(e)};
+    if (const DWORD e = s.create(spec)) return {Step::exec, static_cast<int>(e)};
 
     // The channel opens before success is reported: a `stop` right after
     // `start` returns finds it.
@@ -254,12 +219,12 @@ Supervisor::Failure Supervisor::launch(const Resolved& r, std::string_view paylo
         ::TerminateProcess(s.process.get(), 1);
         // Only a Win32 code travels as one; the library's own say little here.
         const bool win32 = e.code().category() == std::system_category() && e.code().value() != 0;
-        return {win32 ? static_cast<std::uint32_t>(e.code().value()) : ERROR_GEN_FAILURE, errc::no_signal_channel};
+        return {Step::exec, win32 ? e.code().value() : static_cast<int>(ERROR_GEN_FAILURE), errc::no_signal_channel};
     } catch (...) {
         ::TerminateProcess(s.process.get(), 1);
-        return {ERROR_NOT_ENOUGH_MEMORY, errc::no_signal_channel};
+        return {Step::exec, static_cast<int>(ERROR_NOT_ENOUGH_MEMORY), errc::no_signal_channel};
     }
-    return {};
+    return {Step::exec};
 }
 
 void Supervisor::run() {

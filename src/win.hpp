@@ -1,6 +1,7 @@
 #pragma once
 // Small Win32 helpers shared by the *.windows.cpp files: text conversion,
-// error text, an owning HANDLE, and command-line quoting.
+// error text, an owning HANDLE, command lines and process creation, file
+// DACLs. (The signal channel's protocol is in signal_channel.hpp.)
 
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
@@ -72,34 +73,30 @@ std::uint64_t creation_time(HANDLE process) noexcept;
 /// no earlier ACE denied them. A NULL DACL allows everyone everything.
 bool lets_others_write(const ACL* dacl) noexcept;
 
-/// The name of a daemon's signal pipe: unique to one process instance, since
-/// it includes the creation time (PIDs are reused quickly on Windows).
-std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created);
+/// One command line from arguments, each quoted by quote_argument().
+std::wstring command_line(const std::vector<std::wstring>& argv);
 
-/// send() past the PID file: delivers `signal_number` over the channel of the
-/// process instance (pid, creation time) and waits for its acknowledgement.
-/// errc::signal_dropped when the daemon has no action for the signal;
-/// errc::no_signal_channel when that process serves none (no SignalHandler)
-/// for `patience` (a daemon that just reported success may be about to start
-/// its SignalHandler; a running one always has an instance of its pipe);
-/// ERROR_TIMEOUT when the whole exchange took longer than `limit`.
-void send_to_channel(std::uint64_t pid, std::uint64_t created, int signal_number, std::error_code& ec,
-                     std::chrono::milliseconds patience = std::chrono::milliseconds(200),
-                     std::chrono::milliseconds limit = std::chrono::seconds(5)) noexcept;
+/// A CreateProcessW environment block ("NAME=value" entries, each ended by
+/// a NUL, then one more NUL).
+std::wstring environment_block(const std::vector<std::wstring>& entries);
 
-/// What the channel makes of a signal it received, decided before it
-/// acknowledges (so that the sender learns it).
-enum class Receipt {
-    pass,    ///< mark it pending: the SignalHandler's action runs on its thread
-    done,    ///< the filter dealt with it itself
-    dropped, ///< nothing will act on it: send() reports errc::signal_dropped
+/// What create_process() starts, and with which handles.
+struct ProcessSpec {
+    std::wstring application;  ///< the executable; empty: the command line's first word
+    std::wstring command_line;
+    std::wstring environment;  ///< environment_block(); empty: the caller's environment
+    DWORD flags = 0;           ///< CREATE_UNICODE_ENVIRONMENT and EXTENDED_STARTUPINFO_PRESENT are added
+    /// Exactly these handles are inherited (made inheritable for the call,
+    /// then restored), whatever else is inheritable; nulls and duplicates are
+    /// skipped. At most 8.
+    std::vector<HANDLE> inherit;
+    bool std_handles = false;  ///< start with stdin/stdout/stderr = the first entries of `standard`
+    HANDLE standard[3] = {nullptr, nullptr, nullptr};
+    bool hidden_window = false;
 };
-/// A filter the channel consults at receipt, on its listener thread, instead
-/// of its own rule (SIGHUP/SIGUSR1/SIGUSR2 with the default action are
-/// dropped). The supervisor of `daemoniker start` sets one, to learn from
-/// its program's channel whether a signal arrives. Set it before the
-/// SignalHandler starts; null removes it.
-using ReceiptFilter = Receipt (*)(int signal_number, void* context) noexcept;
-void set_receipt_filter(ReceiptFilter filter, void* context) noexcept;
+
+/// CreateProcessW with the handle list attribute (PROC_THREAD_ATTRIBUTE_HANDLE_LIST).
+/// Returns 0 and fills `created`, or the Win32 error.
+DWORD create_process(ProcessSpec& spec, PROCESS_INFORMATION& created) noexcept;
 
 } // namespace daemoniker::detail::win

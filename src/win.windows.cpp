@@ -1,5 +1,8 @@
 #include "win.hpp"
 
+#include <cstddef>
+#include <iterator>
+
 namespace daemoniker::detail::win {
 
 std::wstring widen(std::string_view utf8) {
@@ -105,8 +108,106 @@ bool lets_others_write(const ACL* dacl) noexcept {
     return false;
 }
 
-std::wstring signal_pipe_name(std::uint64_t pid, std::uint64_t created) {
-    return L"\\\\.\\pipe\\daemoniker-signal-" + std::to_wstring(pid) + L"-" + std::to_wstring(created);
+std::wstring command_line(const std::vector<std::wstring>& argv) {
+    std::wstring line;
+    for (const auto& arg : argv) {
+        if (!line.empty()) line += L' ';
+        line += quote_argument(arg);
+    }
+    return line;
+}
+
+std::wstring environment_block(const std::vector<std::wstring>& entries) {
+    std::wstring block;
+    for (const auto& entry : entries) {
+        block += entry;
+        block.push_back(L'\0');
+    }
+    if (block.empty()) block.push_back(L'\0');
+    block.push_back(L'\0');
+    return block;
+}
+
+namespace {
+
+// The handles of `spec.inherit`, without nulls and duplicates, made
+// inheritable; restores them when it ends.
+class InheritedHandles {
+public:
+    explicit InheritedHandles(const std::vector<HANDLE>& handles) noexcept {
+        for (HANDLE h : handles) {
+            if (h == nullptr || h == INVALID_HANDLE_VALUE || count_ == std::size(list_)) continue;
+            bool seen = false;
+            for (DWORD i = 0; i < count_; ++i) seen = seen || list_[i] == h;
+            if (seen) continue;
+            DWORD flags = 0;
+            if (!::GetHandleInformation(h, &flags)) {
+                error_ = ::GetLastError();
+                continue;
+            }
+            if ((flags & HANDLE_FLAG_INHERIT) == 0 && !::SetHandleInformation(h, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT))
+                error_ = ::GetLastError();
+            was_inheritable_[count_] = (flags & HANDLE_FLAG_INHERIT) != 0;
+            list_[count_++] = h;
+        }
+    }
+    ~InheritedHandles() {
+        for (DWORD i = 0; i < count_; ++i)
+            if (!was_inheritable_[i]) ::SetHandleInformation(list_[i], HANDLE_FLAG_INHERIT, 0);
+    }
+    InheritedHandles(const InheritedHandles&) = delete;
+    InheritedHandles& operator=(const InheritedHandles&) = delete;
+
+    [[nodiscard]] DWORD error() const noexcept { return error_; }
+    [[nodiscard]] DWORD count() const noexcept { return count_; }
+    [[nodiscard]] HANDLE* data() noexcept { return list_; }
+
+private:
+    HANDLE list_[8] = {};
+    bool was_inheritable_[8] = {};
+    DWORD count_ = 0;
+    DWORD error_ = 0;
+};
+
+} // namespace
+
+DWORD create_process(ProcessSpec& spec, PROCESS_INFORMATION& created) noexcept {
+    InheritedHandles inherit(spec.inherit);
+    if (inherit.error() != 0) return inherit.error();
+    SIZE_T size = 0;
+    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+    alignas(std::max_align_t) char buffer[256];
+    if (size > sizeof buffer) return ERROR_INSUFFICIENT_BUFFER;
+    auto* attrs = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(buffer);
+    if (!::InitializeProcThreadAttributeList(attrs, 1, 0, &size)) return ::GetLastError();
+    if (inherit.count() > 0 &&
+        !::UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit.data(),
+                                     inherit.count() * sizeof(HANDLE), nullptr, nullptr)) {
+        const DWORD e = ::GetLastError();
+        ::DeleteProcThreadAttributeList(attrs);
+        return e;
+    }
+    STARTUPINFOEXW si{};
+    si.StartupInfo.cb = sizeof si;
+    si.lpAttributeList = attrs;
+    if (spec.std_handles) {
+        si.StartupInfo.dwFlags |= STARTF_USESTDHANDLES;
+        si.StartupInfo.hStdInput = spec.standard[0];
+        si.StartupInfo.hStdOutput = spec.standard[1];
+        si.StartupInfo.hStdError = spec.standard[2];
+    }
+    if (spec.hidden_window) {
+        si.StartupInfo.dwFlags |= STARTF_USESHOWWINDOW;
+        si.StartupInfo.wShowWindow = SW_HIDE;
+    }
+    const DWORD flags = spec.flags | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    const BOOL ok = ::CreateProcessW(spec.application.empty() ? nullptr : spec.application.c_str(),
+                                     spec.command_line.data(), nullptr, nullptr, inherit.count() > 0, flags,
+                                     spec.environment.empty() ? nullptr : spec.environment.data(), nullptr,
+                                     &si.StartupInfo, &created);
+    const DWORD error = ok ? 0 : ::GetLastError();
+    ::DeleteProcThreadAttributeList(attrs);
+    return error;
 }
 
 } // namespace daemoniker::detail::win

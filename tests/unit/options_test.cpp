@@ -2,6 +2,7 @@
 // option, the value and the reason, before anything is forked.
 
 #include "options.hpp"
+#include "streams.hpp"
 
 #include <daemoniker/errors.hpp>
 

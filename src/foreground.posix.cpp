@@ -1,0 +1,30 @@
+// The foreground mode's POSIX calls, and how a service manager shows.
+
+#include "foreground.hpp"
+#include "sys.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace daemoniker::detail {
+
+void foreground_umask(int mask) noexcept { ::umask(static_cast<mode_t>(mask)); }
+
+std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept {
+    if (sys::call(Step::chdir, [&] { return ::chdir(dir.c_str()); }) != 0) return {errno, std::system_category()};
+    return {};
+}
+
+process_id current_pid() noexcept { return ::getpid(); }
+
+bool supervised() noexcept {
+    auto set = [](const char* name) {
+        const char* v = std::getenv(name);
+        return v != nullptr && *v != '\0';
+    };
+    return set("NOTIFY_SOCKET") || set("INVOCATION_ID") || ::getppid() == 1;
+}
+
+} // namespace daemoniker::detail
