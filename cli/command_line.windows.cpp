@@ -5,7 +5,7 @@
 
 #include "command_line.hpp"
 
-#include "win.hpp" // the library's internal Win32 helpers
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <shellapi.h>
 

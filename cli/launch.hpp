@@ -4,7 +4,7 @@
 // resolved here, before anything is forked: user and group databases, PATH
 // search and allocation are not available between fork and exec.
 
-#include "exec.hpp" // the library's internal daemonize-and-exec
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <cstdint>
 #include <filesystem>

@@ -7,7 +7,7 @@
 
 #include "common.hpp"
 
-#include "win.hpp" // the library's internal Win32 helpers
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <cwctype>
 #include <map>

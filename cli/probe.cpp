@@ -2,7 +2,7 @@
 
 #include "process.hpp"
 
-#include "pid_file.hpp" // the library's refusal_reason()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/pid_file.hpp>
 

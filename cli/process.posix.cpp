@@ -5,8 +5,7 @@
 
 #include "signal_names.hpp"
 
-#include "pid_file.hpp" // the library's PID-file reader
-#include "pidfd.hpp"    // the library's internal pidfd calls
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <dirent.h>
 

@@ -5,7 +5,7 @@
 #include "process.hpp"
 #include "signal_names.hpp"
 
-#include "win.hpp" // the library's internal Win32 helpers and send_to_channel()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <algorithm>
 

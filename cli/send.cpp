@@ -8,7 +8,7 @@
 #include "process.hpp"
 #include "signal_names.hpp"
 
-#include "pid_file.hpp" // the library's refusal_reason()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/signals.hpp>
 

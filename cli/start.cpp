@@ -8,7 +8,7 @@
 #include "launch.hpp"
 #include "probe.hpp"
 
-#include "options.hpp" // the library's internal resolve()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/daemonize.hpp>
 #include <daemoniker/options.hpp>

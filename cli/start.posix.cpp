@@ -15,7 +15,7 @@
 #include "readiness.hpp"
 #include "signal_names.hpp"
 
-#include "pid_file.hpp" // the library's internal remove_if_abandoned()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/daemonize.hpp>
 #include <daemoniker/notify.hpp>

@@ -19,7 +19,7 @@
 #include "schedule.hpp"
 #include "signal_names.hpp"
 
-#include "pid_file.hpp" // the library's internal remove_if_abandoned()
+#include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/signals.hpp>
 

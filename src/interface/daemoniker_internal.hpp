@@ -1,0 +1,31 @@
+#pragma once
+// The library's internal interface for the `daemoniker` command: what the
+// command uses beyond the public API, and nothing more. The command's
+// include path holds this directory only, so the rest of src/ stays private
+// to the library. Neither installed nor stable: the command is built with
+// the library it ships with, and links it statically even in a shared build
+// (a shared library exports only the DAEMONIKER_API symbols).
+//
+//   exec.hpp            start_daemon(): daemonize, then run a program as the
+//                       daemon (the lock keeper on POSIX, the supervisor on
+//                       Windows); ExecSpec, Credentials
+//   options.hpp         resolve(): the library's option checks, so that a bad
+//                       flag is reported before anything is forked
+//   pid_file.hpp        read_pid_file() and PidFileReading (POSIX), the one
+//                       reader with the trust rule; refusal_reason();
+//                       remove_if_abandoned()
+//   pidfd.hpp           POSIX: pidfd_open(), pidfd_send_signal(), pidfd_exited()
+//   win.hpp             Windows: Handle, widen(), narrow(), last_error(),
+//                       creation_time()
+//   signal_channel.hpp  Windows: send_to_channel(), past the PID file
+
+#include "../exec.hpp"
+#include "../options.hpp"
+#include "../pid_file.hpp"
+
+#ifdef _WIN32
+#include "../signal_channel.hpp"
+#include "../win.hpp"
+#else
+#include "../pidfd.hpp"
+#endif
