@@ -1,7 +1,7 @@
 #pragma once
 // What a PID file says about its daemon, as status, stop and send need it.
 //
-// The library's rules decide first (src/pid_file.hpp, read_pid_file): a file
+// The library's rules decide first (src/pid_file_internal.hpp, read_pid_file): a file
 // that a user other than the caller and root could have written is refused;
 // a file with a daemon's lock names a live daemon, which is pinned; an
 // unlocked one is stale. An unlocked file whose PID is alive is what tools

@@ -3,7 +3,7 @@
 // a private datagram socket whose address the program finds in NOTIFY_SOCKET,
 // exactly as systemd would give it to a Type=notify service.
 
-#include "notify.hpp"
+#include "notify_message.hpp"
 #include "process.hpp"
 
 #include <cstdint>

@@ -3,7 +3,7 @@
 // NOTIFY_SOCKET. Whatever the bytes, it must not crash, and what it reports
 // must follow from the assignments it kept, as its header documents.
 
-#include "notify.hpp"
+#include "notify_message.hpp"
 
 #include <cstdint>
 #include <cstdio>

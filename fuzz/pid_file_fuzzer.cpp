@@ -4,7 +4,7 @@
 // daemon, which takes it over when it is a PID file (leaving exactly "PID\n")
 // and leaves anything else byte for byte as it was.
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 
 #include <daemoniker/pid_file.hpp>
 

@@ -24,7 +24,7 @@ bool same(const daemoniker::cli::Schedule& a, const daemoniker::cli::Schedule& b
     for (std::size_t i = 0; i < a.items.size(); ++i) {
         const auto& x = a.items[i];
         const auto& y = b.items[i];
-        // KNOWN BUG, reported (issue 6): parse_seconds() computes
+        // A known imprecision: parse_seconds() computes
         // ceil(seconds * 1000.0) in floating point, so "2.007" reads as
         // 2008 ms; a wait written back can then grow by 1 ms. Tolerated here
         // until cli/common.cpp parses the decimal digits exactly; then

@@ -23,7 +23,7 @@
 #include <string_view>
 
 #ifndef _WIN32
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #endif
 
 namespace daemoniker::detail {

@@ -1,7 +1,7 @@
 // Platform-independent half of daemonization: how failures are described and
 // how the original process ends.
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "steps.hpp"
 

@@ -11,7 +11,7 @@
 #include "foreground.hpp"
 #include "continuation.hpp"
 #include "options.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"

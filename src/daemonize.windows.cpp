@@ -15,7 +15,7 @@
 #include "foreground.hpp"
 #include "handoff.hpp"
 #include "options.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"

@@ -8,7 +8,7 @@
 
 #include "continuation.hpp"
 #include "exec.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "sys.hpp"
 

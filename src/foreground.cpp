@@ -2,7 +2,7 @@
 // still make sense without detaching, in this very process.
 
 #include "foreground.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"

@@ -1,7 +1,7 @@
 // Platform-independent PID-file code: parsing, the throwing wrappers, and
 // keeping the daemon's PID file until the process exits.
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 
 #include <daemoniker/pid_file.hpp>

@@ -25,7 +25,7 @@
 // caller and root could have written is refused by every entry point
 // (docs/how-it-works.md, "Who may name a process").
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "pidfd.hpp"
 #include "sys.hpp"
 #include "unique_fd.hpp"

@@ -19,7 +19,7 @@
 // could make it name any process. So a new file gets a DACL of its own
 // rather than what its directory passes on (see private_descriptor()).
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "sys.hpp"
 #include "win.hpp"
 

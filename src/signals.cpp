@@ -1,7 +1,7 @@
 // Platform-independent half of signals: names, actions, the record of
 // default-handled signals and waiting for them.
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "signals.hpp"
 #include "startup.hpp"
 

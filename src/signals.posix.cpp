@@ -10,7 +10,7 @@
 
 #include "signals.hpp"
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "pidfd.hpp"
 #include "sys.hpp"
 

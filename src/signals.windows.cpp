@@ -14,7 +14,7 @@
 
 #include "signals.hpp"
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "signal_channel.hpp"
 #include "win.hpp"

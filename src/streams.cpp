@@ -2,7 +2,7 @@
 // reopen_streams().
 
 #include "streams.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 
 #include <daemoniker/daemonize.hpp>

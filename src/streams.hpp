@@ -21,7 +21,7 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept;
 /// Returns 0 or the errno / Win32 error.
 int redirect_stream(int fd, const std::filesystem::path& path) noexcept;
 
-/// Every stream path `r` was given, by check_stream_path() (pid_file.hpp):
+/// Every stream path `r` was given, by check_stream_path() (pid_file_internal.hpp):
 /// throws like a failed redirection of that stream.
 void check_stream_paths(const Resolved& r);
 

@@ -28,7 +28,7 @@
 
 #include "close_strategies.hpp"
 #include "descriptors.hpp"
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 
 #include <daemoniker/codec.hpp>
 

@@ -11,7 +11,7 @@
 //                       Windows); ExecSpec, Credentials
 //   options.hpp         resolve(): the library's option checks, so that a bad
 //                       flag is reported before anything is forked
-//   pid_file.hpp        read_pid_file() and PidFileReading (POSIX), the one
+//   pid_file_internal.hpp read_pid_file() and PidFileReading (POSIX), the one
 //                       reader with the trust rule; refusal_reason();
 //                       remove_if_abandoned()
 //   pidfd.hpp           POSIX: pidfd_open(), pidfd_send_signal(), pidfd_exited()
@@ -21,7 +21,7 @@
 
 #include "../exec.hpp"
 #include "../options.hpp"
-#include "../pid_file.hpp"
+#include "../pid_file_internal.hpp"
 
 #ifdef _WIN32
 #include "../signal_channel.hpp"

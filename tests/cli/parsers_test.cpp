@@ -2,7 +2,7 @@
 // seconds.
 
 #include "common.hpp"
-#include "notify.hpp"
+#include "notify_message.hpp"
 #include "schedule.hpp"
 #include "signal_names.hpp"
 

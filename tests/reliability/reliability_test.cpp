@@ -1,4 +1,4 @@
-// Reliability with real processes (issue 6): racing starts watched by a
+// Reliability with real processes: racing starts watched by a
 // concurrent reader, stale and hostile PID files, the original process
 // killed while it waits, and the PID file's mode under every umask.
 //

@@ -970,7 +970,7 @@ TEST(CodecMalformed, ErrorNamesTheOffset) {
 
 // A path whose bytes are not UTF-8: Windows cannot convert it to UTF-16 (the
 // standard library throws filesystem_error), so it must be a DecodeError
-// there like any malformed input; POSIX keeps the bytes (issue 6, handoff fuzzing).
+// there like any malformed input; POSIX keeps the bytes (found by the handoff fuzzer).
 TEST(CodecMalformed, PathThatIsNotUtf8) {
     const std::string payload = "\x03" "a\xff" "b"s;
 #ifdef _WIN32

@@ -2,7 +2,7 @@
 // locked file (detail::HeldPidFile), on real files in a fresh temporary
 // directory per test.
 
-#include "pid_file.hpp"
+#include "pid_file_internal.hpp"
 
 #include <daemoniker/errors.hpp>
 #include <daemoniker/pid_file.hpp>

@@ -1,4 +1,4 @@
-#include "notify.hpp"
+#include "notify_message.hpp"
 
 #include <charconv>
 
