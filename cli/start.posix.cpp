@@ -162,6 +162,27 @@ std::string lost_file(const std::filesystem::path& pid_file) {
     throw Failure(exit_status::failed, what, err.tail());
 }
 
+// Our own supervisor (systemd, Type=notify) waits for us: the readiness
+// goes on to our NOTIFY_SOCKET (the program had its own), with the
+// program's PID as the service's main PID.
+void pass_readiness_on(const std::string& outer_socket, process_id pid, const std::string& status) {
+    std::string message = "READY=1\nMAINPID=" + std::to_string(pid) + "\n";
+    if (!status.empty()) message += "STATUS=" + status + "\n";
+    std::error_code e;
+    notify(message, e);
+    if (e)
+        print_error("start", "warning: could not pass readiness on to NOTIFY_SOCKET '" + outer_socket +
+                                 "': " + e.message());
+}
+
+std::string not_ready_text(process_id pid, std::chrono::milliseconds timeout, const Readiness& ready) {
+    std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
+                       format_duration(std::chrono::duration<double>(timeout).count());
+    if (!ready.status.empty()) what += " (its last status: \"" + escape_controls(ready.status) + "\")";
+    if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
+    return what;
+}
+
 } // namespace
 
 struct PreparedStart::Impl {
@@ -246,17 +267,7 @@ int PreparedStart::run() {
         switch (ready.outcome) {
         case Readiness::Outcome::ready: {
             if (!holds_lock()) fail_ended(started, s.pid_file, s.err, "as it said it was ready", ready.status);
-            if (!s.outer_socket.empty()) {
-                // Our own supervisor (systemd, Type=notify) waits for us: pass the
-                // readiness on, with the program's PID as the service's main PID.
-                std::string message = "READY=1\nMAINPID=" + std::to_string(pid) + "\n";
-                if (!ready.status.empty()) message += "STATUS=" + ready.status + "\n";
-                std::error_code e;
-                notify(message, e); // to our NOTIFY_SOCKET; the program had its own
-                if (e)
-                    print_error("start", "warning: could not pass readiness on to NOTIFY_SOCKET '" + s.outer_socket +
-                                             "': " + e.message());
-            }
+            if (!s.outer_socket.empty()) pass_readiness_on(s.outer_socket, pid, ready.status);
             return exit_status::ok;
         }
         case Readiness::Outcome::exited: fail_ended(started, s.pid_file, s.err, "before it was ready", ready.status);
@@ -276,11 +287,7 @@ int PreparedStart::run() {
         case Readiness::Outcome::timeout: break;
         }
         stop_program(started, s.pid_file);
-        std::string what = "the program (pid " + std::to_string(pid) + ") did not report readiness (READY=1) within " +
-                           format_duration(std::chrono::duration<double>(s.timeout).count());
-        if (!ready.status.empty()) what += " (its last status: \"" + escape_controls(ready.status) + "\")";
-        if (ready.dropped > 0) what += "; " + std::to_string(ready.dropped) + " datagram(s) were refused";
-        throw Failure(exit_status::failed, what + "; it was stopped", s.err.tail());
+        throw Failure(exit_status::failed, not_ready_text(pid, s.timeout, ready) + "; it was stopped", s.err.tail());
     };
     try {
         return watch();

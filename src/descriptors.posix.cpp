@@ -1,3 +1,5 @@
+// Closing inherited descriptors in the daemon (descriptors.hpp).
+
 #include "descriptors.hpp"
 
 #include "sys.hpp"

@@ -1,3 +1,5 @@
+// The exceptions, the library's error category and the steps' names.
+
 #include "steps.hpp"
 
 #include <daemoniker/errors.hpp>

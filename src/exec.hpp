@@ -1,6 +1,8 @@
 #pragma once
 // Daemonize-and-exec: the library half of the `daemoniker` command. Not public
-// API: the command links the library and includes this header from src/.
+// API: the command reaches it through src/interface/daemoniker_internal.hpp.
+// The daemon's side is a Continuation (continuation.hpp): the lock keeper in
+// exec.posix.cpp, the supervisor in exec.windows.cpp.
 //
 // The daemon becomes the program's lock keeper: it changes directory, sets
 // the umask and closes inherited descriptors, forks the program's process,

@@ -1,3 +1,6 @@
+// Option validation (options.hpp): what can be refused before anything is
+// forked or launched, and every path made absolute once.
+
 #include "options.hpp"
 #include "streams.hpp"
 

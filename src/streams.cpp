@@ -31,6 +31,8 @@ void fill(StreamPaths& paths, const Resolved& r, bool only_given) {
 }
 } // namespace
 
+std::string_view stream_name(int fd) noexcept { return fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"; }
+
 Step stream_step(int fd) noexcept {
     return fd == 0 ? Step::redirect_stdin : fd == 1 ? Step::redirect_stdout : Step::redirect_stderr;
 }
@@ -79,8 +81,8 @@ bool reopen_streams() {
         if (path.empty()) continue; // left alone (foreground mode without a path)
         if (const int e = detail::redirect_stream(fd, path)) {
             const std::error_code ec(e, std::system_category());
-            throw Error("cannot reopen " + std::string(to_string(detail::stream_step(fd))).substr(9) + " on '" +
-                            path.string() + "': " + detail::describe(ec),
+            throw Error("cannot reopen " + std::string(detail::stream_name(fd)) + " on '" + path.string() +
+                            "': " + detail::describe(ec),
                         ec);
         }
     }

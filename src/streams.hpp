@@ -7,10 +7,13 @@
 #include <daemoniker/errors.hpp>
 
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 
 namespace daemoniker::detail {
 
+/// "stdin", "stdout" or "stderr" for descriptor 0, 1 or 2.
+std::string_view stream_name(int fd) noexcept;
 /// The step that redirects descriptor 0, 1 or 2, and the path it goes to.
 Step stream_step(int fd) noexcept;
 const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept;

@@ -1,3 +1,5 @@
+// Redirecting a standard descriptor on POSIX, and the null device.
+
 #include "streams.hpp"
 #include "sys.hpp"
 

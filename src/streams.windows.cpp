@@ -1,3 +1,6 @@
+// Redirecting a standard stream on Windows: the descriptor, the C runtime
+// stream and the Win32 standard handle together; and the null device.
+
 #include "streams.hpp"
 #include "sys.hpp"
 #include "win.hpp"

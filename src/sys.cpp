@@ -1,3 +1,6 @@
+// The system-call seam's fault injection (sys.hpp), compiled into the test
+// build only.
+
 #include "sys.hpp"
 #include "steps.hpp"
 

@@ -1,3 +1,5 @@
+// Small Win32 helpers (win.hpp).
+
 #include "win.hpp"
 
 #include <cstddef>
