@@ -15,22 +15,31 @@ std::filesystem::path pid_file_arg(const std::string& text) {
 }
 
 std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, double max_seconds) {
-    // Digits with at most one '.', nothing else: no sign, exponent, "inf" or "nan".
-    bool digit = false;
-    int dots = 0;
-    for (char c : text) {
-        if (c >= '0' && c <= '9') digit = true;
-        else if (c == '.') ++dots;
-        else return std::nullopt;
+    // Digits with at most one '.', nothing else: no sign, exponent, "inf" or
+    // "nan". Read as decimal digits, not as a binary double, so that a
+    // duration rounds up to the next millisecond exactly ("2.007" is 2007 ms,
+    // "2.0071" 2008 ms) and prints back as it was read.
+    const auto dot = text.find('.');
+    const std::string_view whole = text.substr(0, dot);
+    const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+    auto digits = [](std::string_view part) {
+        for (char c : part)
+            if (c < '0' || c > '9') return false;
+        return true;
+    };
+    if (whole.empty() && fraction.empty()) return std::nullopt;
+    if (!digits(whole) || !digits(fraction)) return std::nullopt;
+    std::int64_t seconds = 0;
+    for (char c : whole) {
+        seconds = seconds * 10 + (c - '0');
+        if (static_cast<double>(seconds) > max_seconds) return std::nullopt;
     }
-    if (!digit || dots > 1) return std::nullopt;
-    double value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0) || value > max_seconds)
-        return std::nullopt;
-    // Up to the next millisecond, but "2.007" (2007.0000000000002 in binary
-    // floating point) is 2007 ms: ignore a nanosecond of representation error.
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(value * 1000.0 - 1e-6)));
+    std::int64_t ms = 0;
+    for (std::size_t k = 0; k < 3; ++k) ms = ms * 10 + (k < fraction.size() ? fraction[k] - '0' : 0);
+    if (fraction.size() > 3 && fraction.substr(3).find_first_not_of('0') != std::string_view::npos) ++ms;
+    const std::int64_t total = seconds * 1000 + ms;
+    if (static_cast<double>(total) > max_seconds * 1000.0) return std::nullopt;
+    return std::chrono::milliseconds(total);
 }
 
 std::string format_duration(double seconds) {

@@ -16,6 +16,10 @@ namespace daemoniker::cli {
 
 using clock = std::chrono::steady_clock;
 
+/// Milliseconds from now until `deadline`, rounded up, for poll() and
+/// WaitForSingleObject(): 0 once it passed, at most 10^9 (11 days).
+int remaining_ms(clock::time_point deadline) noexcept;
+
 /// A process pinned by a pidfd where the system has them (Linux >= 5.3) or a
 /// process handle (Windows): waiting and signalling then always reach the
 /// process that was pinned, even once its PID is reused. Elsewhere it holds
@@ -58,6 +62,8 @@ public:
     std::error_code signal(int signal) const;
 
 private:
+    static void close_handle(native_handle_type handle) noexcept; // platform half
+
     process_id pid_ = 0;
     native_handle_type handle_ = no_handle;
 };

@@ -60,13 +60,6 @@ std::optional<double> system_uptime() {
     return up;
 }
 
-int remaining_ms(clock::time_point deadline) {
-    const auto now = clock::now();
-    if (deadline <= now) return 0; // (time_point::min() - now would overflow)
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    if (left <= 0) return 0;
-    return left > 1000000000 ? 1000000000 : static_cast<int>(left);
-}
 
 } // namespace
 
@@ -86,33 +79,10 @@ Process Process::pin(process_id pid, std::error_code& ec) {
         ec.assign(ESRCH, std::system_category());
         return p;
     }
-    p.pid_ = pid;
-    p.handle_ = fd;
-    return p;
+    return adopt(pid, fd);
 }
 
-Process Process::adopt(process_id pid, native_handle_type handle) noexcept {
-    Process p;
-    p.pid_ = pid;
-    p.handle_ = handle;
-    return p;
-}
-
-Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, -1)) {}
-
-Process& Process::operator=(Process&& other) noexcept {
-    if (this != &other) {
-        if (handle_ >= 0) ::close(handle_);
-        pid_ = std::exchange(other.pid_, 0);
-        handle_ = std::exchange(other.handle_, -1);
-    }
-    return *this;
-}
-
-Process::~Process() {
-    if (handle_ >= 0) ::close(handle_);
-}
+void Process::close_handle(native_handle_type handle) noexcept { ::close(handle); }
 
 bool Process::wait_exit(clock::time_point deadline) const {
     if (pid_ <= 0) return true;
@@ -194,43 +164,46 @@ std::optional<std::uint32_t> process_uid(process_id pid) {
     return std::nullopt;
 }
 
-std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t uid) {
+namespace {
+// Calls `stop_at(pid)` for each live member of process group `pgid` (its
+// state in proc(5) is neither Z nor X) until it returns true; whether it
+// did. nullopt when /proc cannot be read.
+template <class F>
+std::optional<bool> find_in_group(process_id pgid, F stop_at) {
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) return std::nullopt;
-    std::optional<std::uint32_t> foreign;
-    while (const dirent* entry = ::readdir(proc)) {
-        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
-        bool no_proc = false;
-        const auto pid = std::strtoll(entry->d_name, nullptr, 10);
-        const auto stat = proc_stat(pid, no_proc);
-        if (!stat || (*stat)[2] != std::to_string(pgid) || (*stat)[0] == "Z" || (*stat)[0] == "X") continue;
-        const auto member = process_uid(pid);
-        if (member && *member != uid) {
-            foreign = member;
-            break;
-        }
-    }
-    ::closedir(proc);
-    return foreign;
-}
-
-bool group_alive(process_id pgid) {
-    DIR* proc = ::opendir("/proc");
-    if (proc == nullptr) return ::kill(-static_cast<pid_t>(pgid), 0) == 0;
-    bool alive = false;
+    const std::string group = std::to_string(pgid);
+    bool found = false;
     while (const dirent* entry = ::readdir(proc)) {
         if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
         bool no_proc = false;
         const auto pid = std::strtoll(entry->d_name, nullptr, 10);
         const auto stat = proc_stat(pid, no_proc);
         // [0] state, [2] process group (fields 3 and 5 of proc(5)).
-        if (stat && (*stat)[2] == std::to_string(pgid) && (*stat)[0] != "Z" && (*stat)[0] != "X") {
-            alive = true;
+        if (!stat || (*stat)[2] != group || (*stat)[0] == "Z" || (*stat)[0] == "X") continue;
+        if (stop_at(pid)) {
+            found = true;
             break;
         }
     }
     ::closedir(proc);
-    return alive;
+    return found;
+}
+} // namespace
+
+std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t uid) {
+    std::optional<std::uint32_t> foreign;
+    find_in_group(pgid, [&](long long pid) {
+        const auto member = process_uid(pid);
+        if (member && *member != uid) foreign = member;
+        return foreign.has_value();
+    });
+    return foreign;
+}
+
+bool group_alive(process_id pgid) {
+    const auto alive = find_in_group(pgid, [](long long) { return true; });
+    return alive ? *alive : ::kill(-static_cast<pid_t>(pgid), 0) == 0;
 }
 
 std::optional<bool> is_alive(process_id pid) {

@@ -14,12 +14,6 @@ namespace {
 
 namespace win = daemoniker::detail::win;
 
-DWORD remaining_ms(clock::time_point deadline) {
-    const auto now = clock::now();
-    if (deadline <= now) return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    return static_cast<DWORD>(std::min<long long>(ms, INFINITE - 1));
-}
 
 std::uint64_t to_ticks(const FILETIME& t) {
     return (static_cast<std::uint64_t>(t.dwHighDateTime) << 32) | t.dwLowDateTime;
@@ -48,37 +42,14 @@ Process Process::pin(process_id pid, std::error_code& ec) {
         ec = std::make_error_code(std::errc::no_such_process);
         return p;
     }
-    p.pid_ = pid;
-    p.handle_ = h;
-    return p;
+    return adopt(pid, h);
 }
 
-Process Process::adopt(process_id pid, native_handle_type handle) noexcept {
-    Process p;
-    p.pid_ = pid;
-    p.handle_ = handle;
-    return p;
-}
-
-Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, 0)), handle_(std::exchange(other.handle_, no_handle)) {}
-
-Process& Process::operator=(Process&& other) noexcept {
-    if (this != &other) {
-        if (handle_ != no_handle) ::CloseHandle(handle_);
-        pid_ = std::exchange(other.pid_, 0);
-        handle_ = std::exchange(other.handle_, no_handle);
-    }
-    return *this;
-}
-
-Process::~Process() {
-    if (handle_ != no_handle) ::CloseHandle(handle_);
-}
+void Process::close_handle(native_handle_type handle) noexcept { ::CloseHandle(handle); }
 
 bool Process::wait_exit(clock::time_point deadline) const {
     if (handle_ == no_handle) return true;
-    return ::WaitForSingleObject(handle_, remaining_ms(deadline)) == WAIT_OBJECT_0;
+    return ::WaitForSingleObject(handle_, static_cast<DWORD>(remaining_ms(deadline))) == WAIT_OBJECT_0;
 }
 
 std::error_code Process::signal(int signal) const {

@@ -30,13 +30,6 @@ namespace {
 
 std::string errno_text(int e) { return std::error_code(e, std::system_category()).message(); }
 
-int remaining_ms(clock::time_point deadline) {
-    const auto now = clock::now();
-    if (deadline <= now) return 0; // (time_point::min() - now would overflow)
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    if (left <= 0) return 0;
-    return left > INT_MAX ? INT_MAX : static_cast<int>(left);
-}
 
 // Where the private directory goes: $TMPDIR when it is absolute and short
 // enough for a socket address (sun_path holds about 100 bytes), else /tmp.

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,26 @@ std::optional<int> parse_signal_name(std::string_view text);
 
 /// "SIGTERM", "SIGRTMIN+2", or "signal 77" for a number without a name.
 std::string signal_name(int number);
+
+// The pieces the parsing above is made of; the platform half provides the
+// table, the test of a number and the real-time signals (POSIX).
+struct SignalEntry {
+    const char* name; ///< without "SIG", upper case
+    int number;
+};
+/// This system's named signals; an alias follows the name it aliases, so a
+/// number prints as the first.
+std::span<const SignalEntry> signal_table() noexcept;
+/// True when `number` is a signal this system can send.
+bool is_signal_number(int number) noexcept;
+/// RTMIN, RTMIN+n, RTMAX, RTMAX-n (any case, "SIG" already removed).
+std::optional<int> parse_realtime_signal(std::string_view text);
+/// "SIGRTMIN" or "SIGRTMIN+n" for a real-time signal.
+std::optional<std::string> realtime_signal_name(int number);
+/// Case-insensitive comparison with an upper-case ASCII name.
+bool equal_upper(std::string_view text, std::string_view upper) noexcept;
+/// Plain decimal digits, leading zeros allowed ("015", as the library's
+/// parse_signal() reads them); nullopt for anything else or above 9 digits.
+std::optional<int> parse_decimal(std::string_view text);
 
 } // namespace daemoniker::cli

@@ -24,13 +24,7 @@ bool same(const daemoniker::cli::Schedule& a, const daemoniker::cli::Schedule& b
     for (std::size_t i = 0; i < a.items.size(); ++i) {
         const auto& x = a.items[i];
         const auto& y = b.items[i];
-        // A known imprecision: parse_seconds() computes
-        // ceil(seconds * 1000.0) in floating point, so "2.007" reads as
-        // 2008 ms; a wait written back can then grow by 1 ms. Tolerated here
-        // until cli/common.cpp parses the decimal digits exactly; then
-        // compare x.wait == y.wait again.
-        const auto drift = (y.wait - x.wait).count();
-        if (x.kind != y.kind || x.signal != y.signal || drift < 0 || drift > 1) return false;
+        if (x.kind != y.kind || x.signal != y.signal || x.wait != y.wait) return false;
     }
     return true;
 }

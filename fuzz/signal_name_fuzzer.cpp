@@ -68,11 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #ifdef DAEMONIKER_FUZZ_CLI_SIGNALS
     const auto number = daemoniker::cli::parse_signal_name(in);
     if (number && (*number <= 0 || *number >= NSIG)) fail("command: not a signal number", in);
-    // A known difference: the command refuses numbers
-    // written with more than 9 digits ("0000000001"), which the library
-    // reads as SIGHUP. Drop `long_number` once cli/signal_names agrees.
-    const bool long_number = in.size() > 9 && in.find_first_not_of("0123456789") == std::string_view::npos;
-    if (sig && number != daemoniker::to_number(*sig) && !long_number) fail("command disagrees with the library", in);
+    if (sig && number != daemoniker::to_number(*sig)) fail("command disagrees with the library", in);
     if (number) {
         const std::string name = daemoniker::cli::signal_name(*number);
         if (name.rfind("SIG", 0) == 0 && daemoniker::cli::parse_signal_name(name) != number)

@@ -14,17 +14,13 @@
 //            reported success, serve().
 
 #include "options.hpp"
+#include "pid_file_internal.hpp"
 #include "startup.hpp"
 
 #include <daemoniker/daemonize.hpp>
-#include <daemoniker/errors.hpp>
 
 #include <string>
 #include <string_view>
-
-#ifndef _WIN32
-#include "pid_file_internal.hpp"
-#endif
 
 namespace daemoniker::detail {
 

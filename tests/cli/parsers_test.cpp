@@ -173,6 +173,11 @@ TEST(Seconds, DecimalSecondsOnly) {
     EXPECT_EQ(parse_seconds("0"), 0ms);
     EXPECT_EQ(parse_seconds("0.5"), 500ms);
     EXPECT_EQ(parse_seconds("2.007"), 2007ms); // not 2008: binary floating point is off by a hair
+    EXPECT_EQ(parse_seconds("2.0071"), 2008ms); // up to the next millisecond
+    EXPECT_EQ(parse_seconds("2.0070000"), 2007ms);
+    EXPECT_EQ(parse_seconds("0.0010000001"), 2ms); // a hair above 1 ms is not 1 ms
+    EXPECT_EQ(parse_seconds("9999999.999"), 9999999999ms); // read as digits: no rounding at the top of the range
+    EXPECT_EQ(parse_seconds("0009.5"), 9500ms);
     EXPECT_EQ(parse_seconds(".5"), 500ms);
     EXPECT_EQ(parse_seconds("1."), 1000ms);
     EXPECT_EQ(parse_seconds("0.0001"), 1ms); // never rounded down to nothing
