@@ -60,7 +60,6 @@ std::optional<double> system_uptime() {
     return up;
 }
 
-
 } // namespace
 
 Process Process::pin(process_id pid, std::error_code& ec) {

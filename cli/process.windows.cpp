@@ -14,7 +14,6 @@ namespace {
 
 namespace win = daemoniker::detail::win;
 
-
 std::uint64_t to_ticks(const FILETIME& t) {
     return (static_cast<std::uint64_t>(t.dwHighDateTime) << 32) | t.dwLowDateTime;
 }

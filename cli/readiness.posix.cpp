@@ -30,7 +30,6 @@ namespace {
 
 std::string errno_text(int e) { return std::error_code(e, std::system_category()).message(); }
 
-
 // Where the private directory goes: $TMPDIR when it is absolute and short
 // enough for a socket address (sun_path holds about 100 bytes), else /tmp.
 std::string temp_base() {
