@@ -100,8 +100,9 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
 }
 
 /// Reopens the daemon's standard streams on the paths daemonization gave
-/// them (stdout and stderr appended to, files created if missing): after a
-/// log rotation moved the files away, the daemon writes to fresh ones. Safe
+/// them (stdout and stderr appended to, created if missing; stdin must still
+/// exist): after a log rotation moved the files away, the daemon writes to
+/// fresh ones. Safe
 /// to call from a SignalHandler custom handler (the demo binds it to SIGHUP).
 /// Returns false, doing nothing, in a process that was not daemonized.
 /// Throws Error naming the stream and path if a file cannot be opened; the

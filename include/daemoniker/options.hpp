@@ -29,10 +29,13 @@ struct Options {
     std::optional<std::filesystem::path> chdir{};
 
     /// Where the daemon's standard streams go. Default: the null device
-    /// (`/dev/null`, `NUL`). A file is created if missing (mode 0666 minus
-    /// `umask`); stdout and stderr are opened for appending, so logs of earlier
-    /// runs are kept. Relative paths are resolved against the current
-    /// directory of the caller, not against `chdir`.
+    /// (`/dev/null`, `NUL`). `stdin_goto` must name an existing file: a
+    /// missing one fails the start at the `redirect stdin` step (ENOENT,
+    /// ERROR_FILE_NOT_FOUND), since a daemon reading an empty file instead
+    /// would look like it had no input. `stdout_goto` and `stderr_goto` are
+    /// created if missing (mode 0666 minus `umask`) and opened for appending,
+    /// so logs of earlier runs are kept. Relative paths are resolved against
+    /// the current directory of the caller, not against `chdir`.
     std::optional<std::filesystem::path> stdin_goto{};
     std::optional<std::filesystem::path> stdout_goto{};
     std::optional<std::filesystem::path> stderr_goto{};

@@ -3,9 +3,12 @@
 
 #include "support.hpp"
 
+#include <daemoniker/daemonize.hpp>
+
 #include <fcntl.h>
 #include <fstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace test {
@@ -321,6 +324,60 @@ TEST_F(DaemonizeFails, SuccessTimeoutKillsAStalledDaemon) {
 
 TEST_F(DaemonizeFails, DaemonCrashBeforeReporting) {
     expect_failure({}, "died before reporting success", path("d.pid"), {"DAEMONIKER_TEST_CRASH=report"});
+}
+
+// Standard input is read, never created: a missing input file fails the
+// start (a daemon reading an empty file instead would look like it had no
+// work), while the output files are created.
+TEST_F(DaemonizeFails, MissingStdinFile) {
+    const auto missing = path("missing.in");
+    expect_failure({"stdin=" + missing.string(), "stdout=" + path("out.log").string()},
+                   "redirect stdin '" + missing.string() + "': No such file or directory", path("d.pid"));
+    EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST_F(Daemonize, ExistingStdinFileIsReadAndOutputsAreCreated) {
+    const auto in = path("in.txt");
+    std::ofstream(in) << "input\n";
+    auto rep = start_ok(path("d.pid"), path("report"),
+                        {"stdin=" + in.string(), "stdout=" + path("out.log").string(),
+                         "stderr=" + path("err.log").string()});
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_EQ(rep["fd0"], in.string());
+    EXPECT_EQ(rep["fd1"], path("out.log").string());
+    EXPECT_EQ(rep["fd2"], path("err.log").string());
+    EXPECT_EQ(slurp(in), "input\n");
+}
+
+// reopen_streams() follows the same rule: a stdin file removed since the
+// start is an error naming it, not a new empty file. Run in a child in the
+// foreground mode; the child reports by its exit status.
+TEST_F(Daemonize, ReopenStreamsRefusesAMissingStdin) {
+    const auto in = path("in.txt");
+    std::ofstream(in) << "input\n";
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        int code = 10;
+        try {
+            daemoniker::daemonize(path("d.pid"), {.stdin_goto = in, .detach = daemoniker::Detach::never});
+            std::filesystem::remove(in);
+            code = daemoniker::reopen_streams() ? 11 : 12;
+        } catch (const daemoniker::Error& e) {
+            const std::string what = e.what();
+            const bool names_it = what == "cannot reopen stdin on '" + in.string() + "': No such file or directory";
+            code = e.code() == std::errc::no_such_file_or_directory && names_it ? 0 : 13;
+        } catch (...) {
+            code = 14;
+        }
+        ::_exit(code);
+    }
+    const auto status = wait_exit(child);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0) << "11: reopened (created the file), 13: other error";
+    EXPECT_FALSE(std::filesystem::exists(in));
 }
 
 // Bad input: refused before anything is forked.
