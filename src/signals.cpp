@@ -35,14 +35,17 @@ SignalHandler::State* active = nullptr;
 
 void stop_active_at_exit() noexcept {
     detail::PlatformPtr platform;
+    SignalHandler::State* stopped = nullptr;
     {
         std::lock_guard lock(active_mutex);
         if (active == nullptr) return;
         std::lock_guard state_lock(active->mutex);
         platform = std::move(active->platform);
+        stopped = active;
         active = nullptr;
     }
     if (platform) detail::platform_stop(*platform);
+    stopped->received_cv.notify_all(); // a waiting thread learns that no signal can come
 }
 
 [[noreturn]] void throw_item(const std::variant<int, std::exception_ptr>& item) {
@@ -153,6 +156,7 @@ void SignalHandler::stop() noexcept {
     }
     // Joined outside the locks: the signal thread may be inside deliver().
     if (platform) detail::platform_stop(*platform);
+    state_->received_cv.notify_all(); // waiting threads learn that no signal can come
 }
 
 bool SignalHandler::started() const noexcept {
@@ -170,7 +174,10 @@ void SignalHandler::set(Signal signal, SignalAction action) {
 
 bool SignalHandler::wait_until(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(state_->mutex);
-    if (!state_->received_cv.wait_until(lock, deadline, [&] { return !state_->received.empty(); })) return false;
+    // A recorded signal is thrown even after stop(): it arrived while started.
+    const auto done = [&] { return !state_->received.empty() || state_->platform == nullptr; };
+    if (!state_->received_cv.wait_until(lock, deadline, done)) return false;
+    if (state_->received.empty()) return true; // not started: no signal can arrive
     auto item = std::move(state_->received.front());
     state_->received.pop_front();
     if (state_->received.empty()) state_->notifier.clear();

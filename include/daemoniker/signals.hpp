@@ -169,14 +169,22 @@ public:
 
     /// Blocks until a default-handled signal arrives, then throws the matching
     /// SigInt / SigTerm / SigAbrt (or rethrows a custom handler's exception).
-    /// Each recorded signal is thrown once.
+    /// Each recorded signal is thrown once. Returns (without throwing) when
+    /// the handler is not started: stop() was called, by another thread or
+    /// at exit, or start() never was; no signal can arrive then. Signals
+    /// recorded before stop() are still thrown first.
     void wait();
-    /// As wait(), but returns false when `timeout` passes first.
+    /// As wait(), for at most `timeout`. Returns false when the time ran out
+    /// with no signal (the usual "sleep unless a signal arrives" of a work
+    /// loop), true when the handler is not started (see wait()):
+    ///
+    ///     while (!signals.wait_for(1s)) do_work(); // until SigTerm, or stop()
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) {
         return wait_until(std::chrono::steady_clock::now() +
                           std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
     }
+    /// As wait_for(), until `deadline`.
     bool wait_until(std::chrono::steady_clock::time_point deadline);
     /// Non-blocking: throws like wait() if a signal is recorded, else returns.
     void check();
