@@ -219,6 +219,14 @@ void send(const std::filesystem::path& pid_file, int signal_number) {
     }
 }
 
+void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal) {
+    send(pid_file, signal.signal_number());
+}
+
+void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal, std::error_code& ec) noexcept {
+    send(pid_file, signal.signal_number(), ec);
+}
+
 bool is_running(const std::filesystem::path& pid_file, std::error_code& ec) noexcept {
     const auto info = inspect_pid_file(pid_file, ec);
     return !ec && info.state == PidFileState::running;

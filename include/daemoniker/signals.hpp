@@ -225,6 +225,13 @@ DAEMONIKER_API void send(const std::filesystem::path& pid_file, Signal signal, s
 /// number (SIGKILL included); Windows only the numbers of the six Signals.
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, int signal_number);
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept;
+/// The signal a ReceivedSignal carries (its signal_number()): a caught
+/// SigTerm, SigInt, SigAbrt or ReceivedSignal passes on as it is, e.g.
+/// `catch (const ReceivedSignal& s) { send(worker_pid_file, s); }`.
+/// Refuses like send(pid_file, int).
+DAEMONIKER_API void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal);
+DAEMONIKER_API void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal,
+                         std::error_code& ec) noexcept;
 /// send<SigTerm>(pid_file): the signal named by its exception type.
 template <class E>
 void send(const std::filesystem::path& pid_file) {
