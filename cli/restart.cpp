@@ -8,6 +8,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "exec.hpp" // detail::is_relaunched()
 
 #include <daemoniker/daemonize.hpp>
 

@@ -59,6 +59,10 @@ struct ExecSpec {
     std::optional<Credentials> credentials;
 };
 
+/// True in a process the library re-launched as the daemon (Windows) until
+/// daemonization has received its arguments there; always false on POSIX.
+bool is_relaunched() noexcept;
+
 /// Meaning of Report::value in a Step::drop_privileges failure record: which
 /// call failed.
 enum class DropCall : std::int32_t { setgroups = 1, setgid, setuid, regain_root };

@@ -31,11 +31,11 @@ constexpr std::array<Named, signal_count> names{{{Signal::sigint, "SIGINT"},
 
 // The process-wide "one started handler" rule, and stop() at exit.
 std::mutex active_mutex;
-SignalHandler::State* active = nullptr;
+detail::SignalState* active = nullptr;
 
 void stop_active_at_exit() noexcept {
     detail::PlatformPtr platform;
-    SignalHandler::State* stopped = nullptr;
+    detail::SignalState* stopped = nullptr;
     {
         std::lock_guard lock(active_mutex);
         if (active == nullptr) return;
@@ -86,7 +86,7 @@ std::optional<Signal> parse_signal(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-void SignalHandler::State::deliver(Signal signal) {
+void detail::SignalState::deliver(Signal signal) {
     SignalAction action;
     {
         std::lock_guard lock(mutex);
@@ -109,7 +109,7 @@ void SignalHandler::State::deliver(Signal signal) {
     }
 }
 
-void SignalHandler::State::record(std::variant<int, std::exception_ptr> item) {
+void detail::SignalState::record(std::variant<int, std::exception_ptr> item) {
     const bool is_signal = std::holds_alternative<int>(item);
     {
         std::lock_guard lock(mutex);
@@ -122,7 +122,7 @@ void SignalHandler::State::record(std::variant<int, std::exception_ptr> item) {
 
 SignalHandler::SignalHandler(std::filesystem::path pid_file, SignalAction sigint, SignalAction sigterm,
                              SignalAction sigabrt)
-    : state_(std::make_shared<State>(std::move(pid_file))) {
+    : state_(std::make_shared<detail::SignalState>(std::move(pid_file))) {
     state_->actions[detail::index(Signal::sigint)] = std::move(sigint);
     state_->actions[detail::index(Signal::sigterm)] = std::move(sigterm);
     state_->actions[detail::index(Signal::sigabrt)] = std::move(sigabrt);

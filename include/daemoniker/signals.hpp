@@ -106,6 +106,10 @@ private:
     std::function<void(int)> call_;
 };
 
+namespace detail {
+struct SignalState; // SignalHandler's state, shared with its signal thread
+} // namespace detail
+
 /// Receives signals on a dedicated thread and acts on them.
 ///
 /// **Where handlers run.** Never in async-signal context: the system's signal
@@ -199,10 +203,8 @@ public:
 
     [[nodiscard]] const std::filesystem::path& pid_file() const noexcept;
 
-    struct State; ///< implementation detail
-
 private:
-    std::shared_ptr<State> state_;
+    std::shared_ptr<detail::SignalState> state_;
 };
 
 /// Sends `signal` to the daemon whose PID file is `pid_file`. Refuses with a
