@@ -4,6 +4,8 @@
 ///
 /// - daemonize(): the call most programs need. The original process ends
 ///   (status 0, or 1 with a one-line message); the daemon continues.
+/// - daemonize_or_throw(): the same, but a failure is thrown to the caller
+///   (AlreadyRunning, StartupError, ...) instead of ending the process.
 /// - Daemonizer / with_daemonizer(): the Python original's context manager,
 ///   for setup code that must run once and parent-only code after success.
 ///
@@ -39,7 +41,8 @@ inline constexpr int exit_parent_failed = 2;
 /// umask set, descriptors closed, streams redirected), or with status 1 and a
 /// one-line message on stderr naming the step, the path and the reason —
 /// already running (pid N), a bad option, a step that failed, or no report
-/// within `success_timeout`. Nothing is left behind on failure.
+/// within `success_timeout`. Nothing is left behind on failure. To handle
+/// the failure yourself, call daemonize_or_throw().
 ///
 /// Call it before starting any thread (see Options::allow_threads) and flush
 /// nothing yourself: the library flushes stdio before forking so buffered
@@ -62,6 +65,40 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
     return *detail::daemonize(pid_file, options, detail::Original::ends, std::forward<Args>(args)...);
 }
 
+/// daemonize(), except that a failure is thrown in the original process
+/// instead of ending it, so the caller can report it, retry or carry on
+/// (nothing is left behind: no daemon, no PID file):
+///
+///     try {
+///         auto [port] = daemoniker::daemonize_or_throw("app.pid", {.chdir = "/"}, 8080);
+///         serve(port); // only the daemon gets here
+///     } catch (const daemoniker::AlreadyRunning& e) {
+///         std::printf("already running (pid %lld)\n", static_cast<long long>(e.pid()));
+///     }
+///
+/// On success the original process still ends at once with status 0 (see
+/// daemonize()), and the daemon returns the preserved `args`.
+///
+/// Throws, in the original process: OptionError (an option or argument was
+/// refused before anything started), AlreadyRunning (the PID file is locked
+/// by a live daemon; pid() names it), PidFileError (the PID file could not be
+/// created, locked or written, or is refused), StartupError (a step failed;
+/// step() and path() say which), StartupTimeout (no report within
+/// `success_timeout`; the daemon was stopped). The Daemonizer form throws
+/// the same.
+///
+/// Platform notes: as daemonize(). With Detach::never the exception is
+/// thrown in this process, which is then not a daemon (the PID file is not
+/// held).
+template <class... Args>
+std::tuple<std::decay_t<Args>...> daemonize_or_throw(const std::filesystem::path& pid_file, const Options& options,
+                                                     Args&&... args) {
+    static_assert((Serializable<std::decay_t<Args>> && ...),
+                  "every argument preserved by daemonize_or_throw() must be Serializable: specialize "
+                  "daemoniker::codec<T> for your types (see daemoniker/codec.hpp)");
+    return *detail::daemonize(pid_file, options, detail::Original::ends_or_throws, std::forward<Args>(args)...);
+}
+
 /// The Python original's context manager as an RAII object.
 ///
 ///     daemoniker::Daemonizer daemonizer;
@@ -78,8 +115,8 @@ std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_fil
 /// the scope unwinds through the destructor, which cannot see it and prints a
 /// generic line — with_daemonizer() or fail() print the message there too.)
 /// If daemonization itself fails, operator() throws in the original process
-/// (OptionError, AlreadyRunning, PidFileError, StartupError,
-/// StartupTimeout) and nothing is ended.
+/// what daemonize_or_throw() throws (OptionError, AlreadyRunning,
+/// PidFileError, StartupError, StartupTimeout) and nothing is ended.
 class DAEMONIKER_API Daemonizer {
 public:
     Daemonizer() noexcept;

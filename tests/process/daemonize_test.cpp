@@ -254,6 +254,68 @@ TEST_F(Daemonize, RacingStartsYieldExactlyOneDaemon) {
     EXPECT_EQ(naming_winner, n - 1);
 }
 
+// ---- daemonize_or_throw: the caller gets the failure --------------------------
+
+TEST_F(Daemonize, OrThrowEndsTheOriginalWithStatusZeroOnSuccess) {
+    Result r;
+    auto rep = start_ok(path("d.pid"), path("report"), {}, &r, "daemonize_or_throw");
+    ASSERT_FALSE(rep.empty());
+    const pid_t pid = std::stoi(rep["pid"]);
+    record(pid);
+    EXPECT_EQ(r.out, ""); // ended at once: not "carried on"
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(rep["args"], "42|preserved");
+    EXPECT_EQ(pid_in(path("d.pid")), pid);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(Daemonize, OrThrowGivesAlreadyRunningWithTheHoldersPid) {
+    auto rep = start_ok(path("d.pid"), path("report"), {});
+    ASSERT_FALSE(rep.empty());
+    const pid_t holder = std::stoi(rep["pid"]);
+    record(holder);
+    auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report2")));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_EQ(r.out, "caught AlreadyRunning pid=" + std::to_string(holder) + " path=" + path("d.pid").string() +
+                         "\ncarried on\n");
+    EXPECT_EQ(r.err, ""); // nothing printed by the library
+    EXPECT_FALSE(std::filesystem::exists(path("report2")));
+    EXPECT_EQ(pid_in(path("d.pid")), holder);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    // TearDown fails the test if the refused start left a process.
+}
+
+TEST_F(Daemonize, OrThrowGivesEachFailureItsType) {
+    struct Case {
+        std::vector<std::string> kv;
+        std::vector<std::string> env;
+        std::string caught;
+    };
+    const auto missing = path("missing");
+    const std::vector<Case> cases{
+        {{"chdir=" + missing.string()}, {}, "caught StartupError step=chdir path=" + missing.string()},
+        {{"umask=01000"}, {}, "caught OptionError: "},
+        {{"timeout_ms=300"}, {"DAEMONIKER_TEST_STALL=redirect_stdout"}, "caught StartupTimeout step=wait for the daemon's report"},
+        {{"chdir=" + dir_.string()}, {"DAEMONIKER_TEST_FAIL=pid_file_write"},
+         "caught StartupError step=write PID file path=" + path("d.pid").string()},
+    };
+    for (const auto& c : cases) {
+        auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report"), c.kv), c.env);
+        EXPECT_EQ(r.status, 5) << r.err;
+        EXPECT_EQ(r.out.rfind(c.caught, 0), 0u) << r.out;
+        EXPECT_NE(r.out.find("\ncarried on\n"), std::string::npos) << r.out;
+        EXPECT_EQ(r.err, "");
+        EXPECT_FALSE(std::filesystem::exists(path("report")));
+        EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    }
+    // A PID file the library refuses (a symbolic link): PidFileError.
+    std::filesystem::create_symlink(path("target"), path("d.pid"));
+    auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report")));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_EQ(r.out, "caught PidFileError path=" + path("d.pid").string() + "\ncarried on\n");
+    EXPECT_FALSE(std::filesystem::exists(path("target")));
+}
+
 // ---- failures: one line naming step, path and reason; nothing left behind --
 
 class DaemonizeFails : public ProcessTest {
