@@ -33,6 +33,36 @@ TEST(Options, DefaultsFollowTheSeed) {
     EXPECT_FALSE(o.chdir || o.stdin_goto || o.stdout_goto || o.stderr_goto);
 }
 
+// Every member named at once, in the order options.hpp and docs/api.md
+// document: the Python original's keyword order, then the C++-only members.
+// Designated initializers out of declaration order do not compile, so a
+// reordering of the struct (or of the documented order) breaks this test.
+TEST(Options, DesignatedInitializersInTheDocumentedOrder) {
+    using namespace std::chrono_literals;
+    const Options o{
+        .chdir = "/",
+        .stdin_goto = "/dev/null",
+        .stdout_goto = "/tmp/out.log",
+        .stderr_goto = "/tmp/err.log",
+        .umask = 022,
+        .shielded_fds = {0},
+        .fd_fallback_limit = 64,
+        .success_timeout = 5s,
+        .strip_cmd_args = true,
+        .explicit_rescript = {"program", "--flag"},
+        .allow_threads = true,
+        .detach = daemoniker::Detach::never,
+    };
+    const auto r = resolve("/tmp/x.pid", o);
+    EXPECT_EQ(r.chdir, "/");
+    EXPECT_EQ(r.stdout_path, "/tmp/out.log");
+    EXPECT_EQ(r.umask, 022);
+    EXPECT_EQ(r.fd_fallback_limit, 64);
+    EXPECT_TRUE(o.strip_cmd_args && o.allow_threads);
+    EXPECT_EQ(o.explicit_rescript.size(), 2u);
+    EXPECT_EQ(o.success_timeout, 5s);
+}
+
 TEST(Options, PathsAreMadeAbsoluteAndStreamsDefaultToNull) {
     const auto r = resolve("run/app.pid", Options{.stdout_goto = "logs/../out.log"});
     const auto cwd = std::filesystem::current_path();
