@@ -22,7 +22,6 @@
 // it, and the keeper removes the PID file.
 
 #include <daemoniker/errors.hpp>
-#include <daemoniker/export.hpp>
 #include <daemoniker/options.hpp>
 
 #include <cstdint>
@@ -86,7 +85,7 @@ enum class DropCall : std::int32_t { setgroups = 1, setgid, setuid, regain_root 
 /// supervisor, holding the PID file and the signal channel; the PID returned
 /// is the supervisor's (and `keeper` receives it too). See supervise.hpp.
 /// `credentials` are refused there.
-DAEMONIKER_API process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                                process_id* keeper = nullptr);
+process_id start(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                 process_id* keeper = nullptr);
 
 } // namespace daemoniker::detail
