@@ -40,10 +40,10 @@ TEST(Options, DefaultsFollowTheSeed) {
 TEST(Options, DesignatedInitializersInTheDocumentedOrder) {
     using namespace std::chrono_literals;
     const Options o{
-        .chdir = "/",
-        .stdin_goto = "/dev/null",
-        .stdout_goto = "/tmp/out.log",
-        .stderr_goto = "/tmp/err.log",
+        .chdir = "data",
+        .stdin_goto = "in.txt",
+        .stdout_goto = "out.log",
+        .stderr_goto = "err.log",
         .umask = 022,
         .shielded_fds = {0},
         .fd_fallback_limit = 64,
@@ -53,9 +53,12 @@ TEST(Options, DesignatedInitializersInTheDocumentedOrder) {
         .allow_threads = true,
         .detach = daemoniker::Detach::never,
     };
-    const auto r = resolve("/tmp/x.pid", o);
-    EXPECT_EQ(r.chdir, "/");
-    EXPECT_EQ(r.stdout_path, "/tmp/out.log");
+    const auto r = resolve("x.pid", o);
+    const auto cwd = std::filesystem::current_path();
+    EXPECT_EQ(r.chdir, cwd / "data");
+    EXPECT_EQ(r.stdin_path, cwd / "in.txt");
+    EXPECT_EQ(r.stdout_path, cwd / "out.log");
+    EXPECT_EQ(r.stderr_path, cwd / "err.log");
     EXPECT_EQ(r.umask, 022);
     EXPECT_EQ(r.fd_fallback_limit, 64);
     EXPECT_TRUE(o.strip_cmd_args && o.allow_threads);
