@@ -40,7 +40,7 @@ Launch resolve_identity(const LaunchRequest& request);
 /// NOTIFY_SOCKET. Throws UsageError, or Failure when the program is not found.
 void resolve_program(const LaunchRequest& request, Launch& launch);
 
-/// detail::start_daemon(pid_file, options, exec, keeper) with the library's
+/// detail::daemonize_and_exec(pid_file, options, exec, keeper) with the library's
 /// exceptions turned into the command's: AlreadyRunning ->
 /// Failure(still_running), OptionError -> UsageError naming the command's
 /// flag (--keep-fd, not the library's shielded_fds), any other Error ->

@@ -84,7 +84,7 @@ constexpr std::pair<std::string_view, std::string_view> flag_of_option[] = {
 process_id start_program(const std::filesystem::path& pid_file, const Options& options, const detail::ExecSpec& exec,
                          process_id* keeper) {
     try {
-        return detail::start_daemon(pid_file, options, exec, keeper);
+        return detail::daemonize_and_exec(pid_file, options, exec, keeper);
     } catch (const AlreadyRunning& e) {
         throw Failure(exit_status::still_running, e.what());
     } catch (const OptionError& e) {

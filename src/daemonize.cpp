@@ -1,6 +1,7 @@
 // Platform-independent half of daemonization: how failures are described and
 // how the original process ends.
 
+#include "exec.hpp"
 #include "pid_file_internal.hpp"
 #include "startup.hpp"
 #include "steps.hpp"
@@ -121,7 +122,22 @@ void fail_original(std::string_view what, int status) noexcept {
     fail_original(what, exit_parent_failed);
 }
 
-void became_parent() noexcept { std::set_terminate(parent_terminate); }
+Started start_daemon(const std::filesystem::path& pid_file, const Options& options, Original original,
+                     EncodeFn encode, const void* arguments) {
+    Started started;
+    try {
+        if (transfers_payload() && !is_relaunched()) started.payload = encode(arguments);
+        started.role = start(pid_file, options, started.payload);
+    } catch (const std::exception& e) {
+        if (original == Original::ends) fail_original(e.what(), exit_startup_failed);
+        throw;
+    }
+    if (started.role == Role::original) {
+        if (original != Original::is_parent) end_original(0);
+        std::set_terminate(parent_terminate);
+    }
+    return started;
+}
 
 } // namespace detail
 

@@ -60,6 +60,10 @@ struct ExecSpec {
     std::optional<Credentials> credentials;
 };
 
+/// True in a process the library re-launched as the daemon (Windows) until
+/// daemonization has received its arguments there; always false on POSIX.
+bool is_relaunched() noexcept;
+
 /// Meaning of Report::value in a Step::drop_privileges failure record: which
 /// call failed.
 enum class DropCall : std::int32_t { setgroups = 1, setgid, setuid, regain_root };
@@ -87,7 +91,7 @@ void check_exec_spec(const ExecSpec& exec);
 /// supervisor, holding the PID file and the signal channel; the PID returned
 /// is the supervisor's (and `keeper` receives it too). See supervise.hpp.
 /// `credentials` are refused there.
-process_id start_daemon(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                        process_id* keeper = nullptr);
+process_id daemonize_and_exec(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                              process_id* keeper = nullptr);
 
 } // namespace daemoniker::detail

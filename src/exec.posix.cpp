@@ -252,8 +252,8 @@ void ExecProgram::run(const Resolved& r, DaemonPlan& plan, int report_fd) const 
 
 } // namespace
 
-process_id start_daemon(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                        process_id* keeper) {
+process_id daemonize_and_exec(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                              process_id* keeper) {
     check_exec_spec(exec);
     const Resolved r = resolve(pid_file, options);
     const ExecProgram program(exec);

@@ -1,7 +1,7 @@
 // The command's daemon on Windows: there is no exec(), so the daemon stays
 // as the program's supervisor (supervise.hpp). The daemon is this very
 // executable, re-launched with the same command line, which reaches
-// start_daemon() again and there becomes the supervisor.
+// daemonize_and_exec() again and there becomes the supervisor.
 
 #include "continuation.hpp"
 #include "exec.hpp"
@@ -40,8 +40,8 @@ private:
 
 } // namespace
 
-process_id start_daemon(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
-                        process_id* keeper) {
+process_id daemonize_and_exec(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
+                              process_id* keeper) {
     if (is_relaunched()) {
         SupervisedProgram supervisor({});
         std::string payload;

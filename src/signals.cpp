@@ -31,18 +31,21 @@ constexpr std::array<Named, signal_count> names{{{Signal::sigint, "SIGINT"},
 
 // The process-wide "one started handler" rule, and stop() at exit.
 std::mutex active_mutex;
-SignalHandler::State* active = nullptr;
+detail::SignalState* active = nullptr;
 
 void stop_active_at_exit() noexcept {
     detail::PlatformPtr platform;
+    detail::SignalState* stopped = nullptr;
     {
         std::lock_guard lock(active_mutex);
         if (active == nullptr) return;
         std::lock_guard state_lock(active->mutex);
         platform = std::move(active->platform);
+        stopped = active;
         active = nullptr;
     }
     if (platform) detail::platform_stop(*platform);
+    stopped->received_cv.notify_all(); // a waiting thread learns that no signal can come
 }
 
 [[noreturn]] void throw_item(const std::variant<int, std::exception_ptr>& item) {
@@ -83,7 +86,7 @@ std::optional<Signal> parse_signal(std::string_view text) noexcept {
     return std::nullopt;
 }
 
-void SignalHandler::State::deliver(Signal signal) {
+void detail::SignalState::deliver(Signal signal) {
     SignalAction action;
     {
         std::lock_guard lock(mutex);
@@ -106,7 +109,7 @@ void SignalHandler::State::deliver(Signal signal) {
     }
 }
 
-void SignalHandler::State::record(std::variant<int, std::exception_ptr> item) {
+void detail::SignalState::record(std::variant<int, std::exception_ptr> item) {
     const bool is_signal = std::holds_alternative<int>(item);
     {
         std::lock_guard lock(mutex);
@@ -119,7 +122,7 @@ void SignalHandler::State::record(std::variant<int, std::exception_ptr> item) {
 
 SignalHandler::SignalHandler(std::filesystem::path pid_file, SignalAction sigint, SignalAction sigterm,
                              SignalAction sigabrt)
-    : state_(std::make_shared<State>(std::move(pid_file))) {
+    : state_(std::make_shared<detail::SignalState>(std::move(pid_file))) {
     state_->actions[detail::index(Signal::sigint)] = std::move(sigint);
     state_->actions[detail::index(Signal::sigterm)] = std::move(sigterm);
     state_->actions[detail::index(Signal::sigabrt)] = std::move(sigabrt);
@@ -153,6 +156,7 @@ void SignalHandler::stop() noexcept {
     }
     // Joined outside the locks: the signal thread may be inside deliver().
     if (platform) detail::platform_stop(*platform);
+    state_->received_cv.notify_all(); // waiting threads learn that no signal can come
 }
 
 bool SignalHandler::started() const noexcept {
@@ -170,7 +174,10 @@ void SignalHandler::set(Signal signal, SignalAction action) {
 
 bool SignalHandler::wait_until(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(state_->mutex);
-    if (!state_->received_cv.wait_until(lock, deadline, [&] { return !state_->received.empty(); })) return false;
+    // A recorded signal is thrown even after stop(): it arrived while started.
+    const auto done = [&] { return !state_->received.empty() || state_->platform == nullptr; };
+    if (!state_->received_cv.wait_until(lock, deadline, done)) return false;
+    if (state_->received.empty()) return true; // not started: no signal can arrive
     auto item = std::move(state_->received.front());
     state_->received.pop_front();
     if (state_->received.empty()) state_->notifier.clear();
@@ -210,6 +217,14 @@ void send(const std::filesystem::path& pid_file, int signal_number) {
         const std::string name = sig ? std::string(to_string(*sig)) : "signal " + std::to_string(signal_number);
         throw SignalError("cannot send " + name + " through PID file " + detail::refusal_reason(pid_file, ec), ec);
     }
+}
+
+void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal) {
+    send(pid_file, signal.signal_number());
+}
+
+void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal, std::error_code& ec) noexcept {
+    send(pid_file, signal.signal_number(), ec);
 }
 
 bool is_running(const std::filesystem::path& pid_file, std::error_code& ec) noexcept {

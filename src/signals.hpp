@@ -42,12 +42,9 @@ using PlatformPtr = std::unique_ptr<SignalPlatform, SignalPlatformDeleter>;
 
 constexpr std::size_t index(Signal s) noexcept { return static_cast<std::size_t>(s); }
 
-} // namespace daemoniker::detail
-
-namespace daemoniker {
-
-struct SignalHandler::State {
-    explicit State(std::filesystem::path path) : pid_file(std::move(path)) {}
+/// The state SignalHandler shares with its signal thread.
+struct SignalState {
+    explicit SignalState(std::filesystem::path path) : pid_file(std::move(path)) {}
 
     const std::filesystem::path pid_file;
 
@@ -57,21 +54,17 @@ struct SignalHandler::State {
     /// Default-handled signal numbers and handler exceptions, oldest first.
     std::deque<std::variant<int, std::exception_ptr>> received; // guarded by mutex
     std::stop_source stop_source;
-    detail::Notifier notifier;
-    detail::PlatformPtr platform; // set while started; guarded by mutex
+    Notifier notifier;
+    PlatformPtr platform; // set while started; guarded by mutex
 
     /// Runs the action for `signal`; called on the signal thread only.
     void deliver(Signal signal);
     void record(std::variant<int, std::exception_ptr> item);
 };
 
-} // namespace daemoniker
-
-namespace daemoniker::detail {
-
 /// Installs the catching of every signal whose action needs it and starts
 /// the signal thread, which calls state.deliver(). Throws SignalError.
-PlatformPtr platform_start(SignalHandler::State& state);
+PlatformPtr platform_start(SignalState& state);
 /// Restores the saved dispositions and joins the signal thread.
 void platform_stop(SignalPlatform& platform) noexcept;
 /// Starts or stops catching `signal` while started (SIGHUP/USR1/USR2 are

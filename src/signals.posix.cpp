@@ -88,7 +88,7 @@ int make_pipe(int fds[2]) noexcept {
 } // namespace
 
 struct SignalPlatform {
-    SignalHandler::State* state = nullptr;
+    detail::SignalState* state = nullptr;
     int wake_read = -1;
     int wake_write = -1;
     std::thread thread;
@@ -150,7 +150,7 @@ void release_signal(SignalPlatform& p, Signal signal) noexcept {
 
 void SignalPlatformDeleter::operator()(SignalPlatform* p) const noexcept { delete p; }
 
-PlatformPtr platform_start(SignalHandler::State& state) {
+PlatformPtr platform_start(detail::SignalState& state) {
     static const bool hooked = ::pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
     (void)hooked;
     PlatformPtr p(new SignalPlatform);

@@ -101,7 +101,7 @@ struct Security {
 } // namespace
 
 struct SignalPlatform {
-    SignalHandler::State* state = nullptr;
+    detail::SignalState* state = nullptr;
     std::wstring pipe_name;
     Security security;
     win::Handle stop_event{::CreateEventW(nullptr, TRUE, FALSE, nullptr)};
@@ -221,7 +221,7 @@ struct SignalPlatform {
 
 void SignalPlatformDeleter::operator()(SignalPlatform* p) const noexcept { delete p; }
 
-PlatformPtr platform_start(SignalHandler::State& state) {
+PlatformPtr platform_start(detail::SignalState& state) {
     PlatformPtr p(new SignalPlatform);
     p->state = &state;
     p->pipe_name = win::signal_pipe_name(::GetCurrentProcessId(), win::creation_time(::GetCurrentProcess()));

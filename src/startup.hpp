@@ -5,11 +5,13 @@
 
 #include "options.hpp"
 
+#include <daemoniker/detail/daemonize.hpp>
 #include <daemoniker/errors.hpp>
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace daemoniker::detail {
 
@@ -92,5 +94,22 @@ std::string system_message(int code);
 /// what end_original() needs (the C++ standard streams where they are not
 /// constructed at start-up), so that it is not done after the daemon reported.
 void prepare_end_original() noexcept;
+
+/// The platform's daemonization, run by start_daemon(). In the original
+/// process it returns Role::original once the daemon reported success, or
+/// throws (OptionError, AlreadyRunning, PidFileError, StartupError,
+/// StartupTimeout). In the daemon it returns Role::daemon or
+/// Role::relaunched. `payload` holds the encoded arguments: read by the
+/// original process where the platform re-launches (Windows), filled in the
+/// re-launched daemon.
+Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload);
+/// True where the arguments must travel as bytes (Windows re-launch).
+bool transfers_payload() noexcept;
+
+/// Flushes the C and C++ standard streams, then ends the process at once
+/// (no atexit handlers, no static destructors: they belong to the daemon).
+[[noreturn]] void end_original(int status) noexcept;
+/// Writes "daemoniker: <what>" as one line to stderr, then end_original(status).
+[[noreturn]] void fail_original(std::string_view what, int status) noexcept;
 
 } // namespace daemoniker::detail

@@ -20,7 +20,8 @@ const std::filesystem::path& stream_path(const Resolved& r, int fd) noexcept;
 
 /// Points standard descriptor `fd` (0 stdin, 1 stdout, 2 stderr) — and on
 /// Windows its C runtime stream and Win32 standard handle — at `path`:
-/// created if missing; stdin read-only, stdout/stderr opened for appending.
+/// stdin read-only and never created (ENOENT / ERROR_FILE_NOT_FOUND when
+/// missing); stdout/stderr created if missing and opened for appending.
 /// Returns 0 or the errno / Win32 error.
 int redirect_stream(int fd, const std::filesystem::path& path) noexcept;
 

@@ -12,16 +12,18 @@
 namespace daemoniker::detail {
 
 // Binds descriptor 0, 1 or 2, its C runtime stream and the Win32 standard
-// handle to `path` (created if missing; written ones appended to with
-// FILE_APPEND_DATA, so concurrent writers never overwrite each other; bytes
-// are written as they are, without CRLF translation).
+// handle to `path`. stdin must exist (a missing input is
+// ERROR_FILE_NOT_FOUND, not an empty file); stdout and stderr are created if
+// missing and appended to with FILE_APPEND_DATA, so concurrent writers never
+// overwrite each other; bytes are written as they are, without CRLF
+// translation.
 int redirect_stream(int target, const std::filesystem::path& path) noexcept {
     FILE* const stream = target == 0 ? stdin : target == 1 ? stdout : stderr;
     const DWORD std_handle = target == 0 ? STD_INPUT_HANDLE : target == 1 ? STD_OUTPUT_HANDLE : STD_ERROR_HANDLE;
     const bool write = target != 0;
     HANDLE h = ::CreateFileW(path.c_str(), write ? FILE_APPEND_DATA : GENERIC_READ,
-                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_ALWAYS,
-                             FILE_ATTRIBUTE_NORMAL, nullptr);
+                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             write ? OPEN_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (h == INVALID_HANDLE_VALUE) return static_cast<int>(::GetLastError());
     const int fd = ::_open_osfhandle(reinterpret_cast<std::intptr_t>(h), write ? (_O_WRONLY | _O_APPEND | _O_BINARY)
                                                                               : (_O_RDONLY | _O_BINARY));

@@ -1,9 +1,18 @@
 #pragma once
 /// \file
-/// daemonize() and Daemonizer: the two ways to turn the running program into
-/// a daemon, as in the Python original.
+/// Turning the running program into a daemon, three ways:
+///
+/// - daemonize(): the call most programs need. The original process ends
+///   (status 0, or 1 with a one-line message); the daemon continues.
+/// - daemonize_or_throw(): the same, but a failure is thrown to the caller
+///   (AlreadyRunning, StartupError, ...) instead of ending the process.
+/// - Daemonizer / with_daemonizer(): the Python original's context manager,
+///   for setup code that must run once and parent-only code after success.
+///
+/// reopen_streams() serves log rotation in the daemon.
 
 #include <daemoniker/codec.hpp>
+#include <daemoniker/detail/daemonize.hpp>
 #include <daemoniker/errors.hpp>
 #include <daemoniker/export.hpp>
 #include <daemoniker/options.hpp>
@@ -11,47 +20,12 @@
 #include <concepts>
 #include <exception>
 #include <filesystem>
-#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 namespace daemoniker {
-
-namespace detail {
-/// original: the process that called, after the daemon reported success.
-/// daemon: the daemon, which still holds the caller's memory (POSIX fork).
-/// relaunched: a daemon the library started anew (Windows); `payload` holds
-/// the arguments it was sent.
-enum class Role { original, daemon, relaunched };
-
-/// Runs the platform's daemonization. In the original process it returns
-/// Role::original once the daemon reported success, or throws (OptionError,
-/// AlreadyRunning, PidFileError, StartupError, StartupTimeout). In the daemon
-/// it returns Role::daemon or Role::relaunched. `payload` holds the encoded
-/// arguments: read by the original process where the platform re-launches
-/// (Windows), filled in the re-launched daemon.
-DAEMONIKER_API Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload);
-
-/// True where the arguments must travel as bytes (Windows re-launch).
-DAEMONIKER_API bool transfers_payload() noexcept;
-/// True in a process the library re-launched as the daemon (Windows) until
-/// daemonization has received its arguments there.
-DAEMONIKER_API bool is_relaunched() noexcept;
-
-/// Flushes the C and C++ standard streams, then ends the process at once
-/// (no atexit handlers, no static destructors: they belong to the daemon).
-[[noreturn]] DAEMONIKER_API void end_original(int status) noexcept;
-/// Writes "daemoniker: <what>" as one line to stderr, then end_original(status).
-[[noreturn]] DAEMONIKER_API void fail_original(std::string_view what, int status) noexcept;
-/// Called in the original process once it is the parent: an exception that
-/// escapes parent-only code uncaught then ends it with status 2 and its message.
-DAEMONIKER_API void became_parent() noexcept;
-
-template <class... Ts>
-std::tuple<Ts...> receive(std::string_view payload) { return daemoniker::decode<Ts...>(payload); }
-} // namespace detail
 
 /// Exit status of the original process when daemonization failed.
 inline constexpr int exit_startup_failed = 1;
@@ -67,7 +41,8 @@ inline constexpr int exit_parent_failed = 2;
 /// umask set, descriptors closed, streams redirected), or with status 1 and a
 /// one-line message on stderr naming the step, the path and the reason —
 /// already running (pid N), a bad option, a step that failed, or no report
-/// within `success_timeout`. Nothing is left behind on failure.
+/// within `success_timeout`. Nothing is left behind on failure. To handle
+/// the failure yourself, call daemonize_or_throw().
 ///
 /// Call it before starting any thread (see Options::allow_threads) and flush
 /// nothing yourself: the library flushes stdio before forking so buffered
@@ -79,34 +54,50 @@ inline constexpr int exit_parent_failed = 2;
 /// continues right here with the original's memory. On Windows the running
 /// executable is re-launched; all code before this call runs again in the
 /// daemon, and only `args` carry state across (prefer Daemonizer there).
+/// With Options::detach = Detach::never nothing forks: this process is the
+/// daemon, and a failure ends it with status 1.
 template <class... Args>
 std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_file, const Options& options,
                                             Args&&... args) {
     static_assert((Serializable<std::decay_t<Args>> && ...),
                   "every argument preserved by daemonize() must be Serializable: specialize "
                   "daemoniker::codec<T> for your types (see daemoniker/codec.hpp)");
-    std::string payload;
-    try {
-        if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
-        const auto role = detail::start(pid_file, options, payload);
-        if (role == detail::Role::original) detail::end_original(0);
-        if (role == detail::Role::relaunched) return detail::receive<std::decay_t<Args>...>(payload);
-    } catch (const DecodeError&) {
-        throw; // only the re-launched daemon decodes: there is no original to report to
-    } catch (const std::exception& e) {
-        detail::fail_original(e.what(), exit_startup_failed);
-    }
-    return std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...);
+    return *detail::daemonize(pid_file, options, detail::Original::ends, std::forward<Args>(args)...);
 }
 
-/// Reopens the daemon's standard streams on the paths daemonization gave
-/// them (stdout and stderr appended to, files created if missing): after a
-/// log rotation moved the files away, the daemon writes to fresh ones. Safe
-/// to call from a SignalHandler custom handler (the demo binds it to SIGHUP).
-/// Returns false, doing nothing, in a process that was not daemonized.
-/// Throws Error naming the stream and path if a file cannot be opened; the
-/// streams before it in the order stdin, stdout, stderr are already reopened.
-DAEMONIKER_API bool reopen_streams();
+/// daemonize(), except that a failure is thrown in the original process
+/// instead of ending it, so the caller can report it, retry or carry on
+/// (nothing is left behind: no daemon, no PID file):
+///
+///     try {
+///         auto [port] = daemoniker::daemonize_or_throw("app.pid", {.chdir = "/"}, 8080);
+///         serve(port); // only the daemon gets here
+///     } catch (const daemoniker::AlreadyRunning& e) {
+///         std::printf("already running (pid %lld)\n", static_cast<long long>(e.pid()));
+///     }
+///
+/// On success the original process still ends at once with status 0 (see
+/// daemonize()), and the daemon returns the preserved `args`.
+///
+/// Throws, in the original process: OptionError (an option or argument was
+/// refused before anything started), AlreadyRunning (the PID file is locked
+/// by a live daemon; pid() names it), PidFileError (the PID file could not be
+/// created, locked or written, or is refused), StartupError (a step failed;
+/// step() and path() say which), StartupTimeout (no report within
+/// `success_timeout`; the daemon was stopped). The Daemonizer form throws
+/// the same.
+///
+/// Platform notes: as daemonize(). With Detach::never the exception is
+/// thrown in this process, which is then not a daemon (the PID file is not
+/// held).
+template <class... Args>
+std::tuple<std::decay_t<Args>...> daemonize_or_throw(const std::filesystem::path& pid_file, const Options& options,
+                                                     Args&&... args) {
+    static_assert((Serializable<std::decay_t<Args>> && ...),
+                  "every argument preserved by daemonize_or_throw() must be Serializable: specialize "
+                  "daemoniker::codec<T> for your types (see daemoniker/codec.hpp)");
+    return *detail::daemonize(pid_file, options, detail::Original::ends_or_throws, std::forward<Args>(args)...);
+}
 
 /// The Python original's context manager as an RAII object.
 ///
@@ -124,7 +115,8 @@ DAEMONIKER_API bool reopen_streams();
 /// the scope unwinds through the destructor, which cannot see it and prints a
 /// generic line — with_daemonizer() or fail() print the message there too.)
 /// If daemonization itself fails, operator() throws in the original process
-/// (StartupError, AlreadyRunning, ...) and nothing is ended.
+/// what daemonize_or_throw() throws (OptionError, AlreadyRunning,
+/// PidFileError, StartupError, StartupTimeout) and nothing is ended.
 class DAEMONIKER_API Daemonizer {
 public:
     Daemonizer() noexcept;
@@ -134,7 +126,7 @@ public:
 
     /// True in the original (setup) process. Platform notes: always true on
     /// POSIX; false on Windows in the re-launched daemon, so setup code does
-    /// not run twice. (As in the seed: an `else` branch never runs on POSIX.)
+    /// not run twice. (So an `else` branch after is_setup() never runs on POSIX.)
     [[nodiscard]] bool is_setup() const noexcept { return is_setup_; }
 
     /// True in the original process once daemonization has succeeded.
@@ -152,17 +144,13 @@ public:
         static_assert((std::default_initializable<std::decay_t<Args>> && ...),
                       "arguments preserved by Daemonizer are value-initialized in the parent, "
                       "so they must be default-constructible");
-        std::string payload;
-        if (detail::transfers_payload() && !detail::is_relaunched()) payload = daemoniker::encode(args...);
-        const auto role = detail::start(pid_file, options, payload);
-        if (role == detail::Role::original) {
+        auto in_daemon =
+            detail::daemonize(pid_file, options, detail::Original::is_parent, std::forward<Args>(args)...);
+        if (!in_daemon) {
             is_parent_ = true;
-            detail::became_parent();
             return std::tuple<bool, std::decay_t<Args>...>(true, std::decay_t<Args>{}...);
         }
-        if (role == detail::Role::relaunched)
-            return std::tuple_cat(std::tuple<bool>(false), detail::receive<std::decay_t<Args>...>(payload));
-        return std::tuple<bool, std::decay_t<Args>...>(false, std::forward<Args>(args)...);
+        return std::tuple_cat(std::tuple<bool>(false), std::move(*in_daemon));
     }
 
     /// Ends the original process with status 2 and "daemoniker: <what>" on
@@ -193,5 +181,15 @@ void with_daemonizer(Body&& body) {
         throw;
     }
 }
+
+/// Reopens the daemon's standard streams on the paths daemonization gave
+/// them (stdout and stderr appended to, created if missing; stdin must still
+/// exist): after a log rotation moved the files away, the daemon writes to
+/// fresh ones. Safe to call from a SignalHandler custom handler (the demo
+/// binds it to SIGHUP).
+/// Returns false, doing nothing, in a process that was not daemonized.
+/// Throws Error naming the stream and path if a file cannot be opened; the
+/// streams before it in the order stdin, stdout, stderr are already reopened.
+DAEMONIKER_API bool reopen_streams();
 
 } // namespace daemoniker

@@ -1,9 +1,30 @@
 #pragma once
 /// \file
-/// Options of daemonize() and Daemonizer, named and defaulted as in the
-/// Python original. Fill them with designated initializers:
+/// Options of daemonize(), daemonize_or_throw() and Daemonizer, named and
+/// defaulted as in the Python original. Fill them with designated
+/// initializers, naming any members you set **in declaration order** (C++
+/// requires it; a member out of order does not compile):
 ///
-///     daemoniker::Options opts{.chdir = "/", .stdout_goto = "/var/log/d.log"};
+///     daemoniker::Options opts{.chdir = "/", .stdout_goto = "/var/log/d.log", .umask = 022};
+///
+/// The order is the Python original's keyword order of daemonize() (after
+/// the PID file, which is the function's own first argument), then the
+/// members only this library has:
+///
+/// | # | member | origin |
+/// |---|---|---|
+/// | 1 | chdir | Python original |
+/// | 2 | stdin_goto | Python original |
+/// | 3 | stdout_goto | Python original |
+/// | 4 | stderr_goto | Python original |
+/// | 5 | umask | Python original |
+/// | 6 | shielded_fds | Python original |
+/// | 7 | fd_fallback_limit | Python original |
+/// | 8 | success_timeout | Python original |
+/// | 9 | strip_cmd_args | Python original |
+/// | 10 | explicit_rescript | Python original |
+/// | 11 | allow_threads | C++ only |
+/// | 12 | detach | C++ only |
 
 #include <chrono>
 #include <filesystem>
@@ -20,19 +41,28 @@ enum class Detach {
     unless_supervised, ///< foreground when a service manager started us, else detach
 };
 
+/// How to daemonize. Members in the order designated initializers must
+/// follow (see the table in the file comment): the Python original's, then
+/// the C++-only ones. New members are only ever added at the end.
 struct Options {
     // Every member has a default member initializer, so designated
     // initializers that name only some of them compile warning-free.
+
+    // ---- the Python original's options, in its order ----
+
     /// Working directory of the daemon. Default: the current directory at
     /// the time of the call, made absolute. Prefer "/" (or a data directory)
     /// so the daemon does not keep a mount point busy.
     std::optional<std::filesystem::path> chdir{};
 
     /// Where the daemon's standard streams go. Default: the null device
-    /// (`/dev/null`, `NUL`). A file is created if missing (mode 0666 minus
-    /// `umask`); stdout and stderr are opened for appending, so logs of earlier
-    /// runs are kept. Relative paths are resolved against the current
-    /// directory of the caller, not against `chdir`.
+    /// (`/dev/null`, `NUL`). `stdin_goto` must name an existing file: a
+    /// missing one fails the start at the `redirect stdin` step (ENOENT,
+    /// ERROR_FILE_NOT_FOUND), since a daemon reading an empty file instead
+    /// would look like it had no input. `stdout_goto` and `stderr_goto` are
+    /// created if missing (mode 0666 minus `umask`) and opened for appending,
+    /// so logs of earlier runs are kept. Relative paths are resolved against
+    /// the current directory of the caller, not against `chdir`.
     std::optional<std::filesystem::path> stdin_goto{};
     std::optional<std::filesystem::path> stdout_goto{};
     std::optional<std::filesystem::path> stderr_goto{};
@@ -67,6 +97,9 @@ struct Options {
     /// instead of the running executable and its arguments. Empty: not used.
     /// Platform notes: Windows only; ignored on POSIX.
     std::vector<std::string> explicit_rescript{};
+
+    // ---- C++ only ----
+
 
     /// daemonize() refuses to fork a process that already runs other threads:
     /// fork copies only the calling thread, so locks held by the others stay

@@ -106,6 +106,10 @@ private:
     std::function<void(int)> call_;
 };
 
+namespace detail {
+struct SignalState; // SignalHandler's state, shared with its signal thread
+} // namespace detail
+
 /// Receives signals on a dedicated thread and acts on them.
 ///
 /// **Where handlers run.** Never in async-signal context: the system's signal
@@ -169,14 +173,22 @@ public:
 
     /// Blocks until a default-handled signal arrives, then throws the matching
     /// SigInt / SigTerm / SigAbrt (or rethrows a custom handler's exception).
-    /// Each recorded signal is thrown once.
+    /// Each recorded signal is thrown once. Returns (without throwing) when
+    /// the handler is not started: stop() was called, by another thread or
+    /// at exit, or start() never was; no signal can arrive then. Signals
+    /// recorded before stop() are still thrown first.
     void wait();
-    /// As wait(), but returns false when `timeout` passes first.
+    /// As wait(), for at most `timeout`. Returns false when the time ran out
+    /// with no signal (the usual "sleep unless a signal arrives" of a work
+    /// loop), true when the handler is not started (see wait()):
+    ///
+    ///     while (!signals.wait_for(1s)) do_work(); // until SigTerm, or stop()
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) {
         return wait_until(std::chrono::steady_clock::now() +
                           std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
     }
+    /// As wait_for(), until `deadline`.
     bool wait_until(std::chrono::steady_clock::time_point deadline);
     /// Non-blocking: throws like wait() if a signal is recorded, else returns.
     void check();
@@ -191,10 +203,8 @@ public:
 
     [[nodiscard]] const std::filesystem::path& pid_file() const noexcept;
 
-    struct State; ///< implementation detail
-
 private:
-    std::shared_ptr<State> state_;
+    std::shared_ptr<detail::SignalState> state_;
 };
 
 /// Sends `signal` to the daemon whose PID file is `pid_file`. Refuses with a
@@ -217,6 +227,13 @@ DAEMONIKER_API void send(const std::filesystem::path& pid_file, Signal signal, s
 /// number (SIGKILL included); Windows only the numbers of the six Signals.
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, int signal_number);
 DAEMONIKER_API void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept;
+/// The signal a ReceivedSignal carries (its signal_number()): a caught
+/// SigTerm, SigInt, SigAbrt or ReceivedSignal passes on as it is, e.g.
+/// `catch (const ReceivedSignal& s) { send(worker_pid_file, s); }`.
+/// Refuses like send(pid_file, int).
+DAEMONIKER_API void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal);
+DAEMONIKER_API void send(const std::filesystem::path& pid_file, const ReceivedSignal& signal,
+                         std::error_code& ec) noexcept;
 /// send<SigTerm>(pid_file): the signal named by its exception type.
 template <class E>
 void send(const std::filesystem::path& pid_file) {

@@ -6,7 +6,7 @@
 // the library it ships with, and links it statically even in a shared build
 // (a shared library exports only the DAEMONIKER_API symbols).
 //
-//   exec.hpp            start_daemon(): daemonize, then run a program as the
+//   exec.hpp            daemonize_and_exec(): daemonize, then run a program as the
 //                       daemon (the lock keeper on POSIX, the supervisor on
 //                       Windows); ExecSpec, Credentials
 //   options.hpp         resolve(): the library's option checks, so that a bad

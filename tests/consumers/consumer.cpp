@@ -8,6 +8,13 @@
 #include <string>
 
 int main(int argc, char** argv) {
+    // Never run by the tests (no third argument), but linked: the templates
+    // reach the library through its one exported daemonization entry point.
+    if (argc > 2) {
+        const auto [port] = daemoniker::daemonize_or_throw(argv[1], {.chdir = "/"}, 8080);
+        daemoniker::Daemonizer daemonizer;
+        (void)daemonizer(argv[2], {}, port);
+    }
     const auto info = daemoniker::inspect_pid_file(argc > 1 ? argv[1] : "/nonexistent/consumer.pid");
     const auto signal = daemoniker::parse_signal("term");
     const auto [answer] = daemoniker::decode<int>(daemoniker::encode(42));

@@ -5,6 +5,7 @@
 //
 //   helper daemonize  PIDFILE REPORT [key=value...]
 //   helper daemonizer PIDFILE REPORT [key=value...]
+//   helper daemonize_or_throw PIDFILE REPORT [key=value...]
 //   helper signals    PIDFILE REPORT [key=value...]
 //
 // keys: chdir stdin stdout stderr umask shield(repeatable) fallback timeout_ms
@@ -194,6 +195,31 @@ int mode_daemonize(const Args& a) {
     return serve();
 }
 
+// The original process catches a failure itself, prints what it caught on
+// stdout and carries on (exit 5); the daemon serves as in mode_daemonize.
+int mode_daemonize_or_throw(const Args& a) {
+    prepare(a);
+    try {
+        auto [n, text] = daemoniker::daemonize_or_throw(a.pid_file, options_from(a), 42, std::string("preserved"));
+        block_sigterm();
+        write_report(a.report, "args=" + std::to_string(n) + "|" + text + "\n");
+        return serve();
+    } catch (const daemoniker::AlreadyRunning& e) {
+        std::printf("caught AlreadyRunning pid=%lld path=%s\n", static_cast<long long>(e.pid()), e.path().c_str());
+    } catch (const daemoniker::StartupTimeout& e) {
+        std::printf("caught StartupTimeout step=%s\n", std::string(daemoniker::to_string(e.step())).c_str());
+    } catch (const daemoniker::StartupError& e) {
+        std::printf("caught StartupError step=%s path=%s\n", std::string(daemoniker::to_string(e.step())).c_str(),
+                    e.path().c_str());
+    } catch (const daemoniker::PidFileError& e) {
+        std::printf("caught PidFileError path=%s\n", e.path().c_str());
+    } catch (const daemoniker::OptionError& e) {
+        std::printf("caught OptionError: %s\n", e.what());
+    }
+    std::printf("carried on\n");
+    return 5;
+}
+
 int mode_daemonizer(const Args& a) {
     prepare(a);
     const std::string parent_mode = a.get("parent", "ok");
@@ -331,6 +357,7 @@ int main(int argc, char** argv) {
     const std::string mode = argv[1];
     try {
         if (mode == "daemonize") return mode_daemonize(a);
+        if (mode == "daemonize_or_throw") return mode_daemonize_or_throw(a);
         if (mode == "daemonizer") return mode_daemonizer(a);
         if (mode == "signals") return mode_signals(a);
     } catch (const daemoniker::Error& e) {

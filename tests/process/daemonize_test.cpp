@@ -3,9 +3,12 @@
 
 #include "support.hpp"
 
+#include <daemoniker/daemonize.hpp>
+
 #include <fcntl.h>
 #include <fstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace test {
@@ -251,6 +254,68 @@ TEST_F(Daemonize, RacingStartsYieldExactlyOneDaemon) {
     EXPECT_EQ(naming_winner, n - 1);
 }
 
+// ---- daemonize_or_throw: the caller gets the failure --------------------------
+
+TEST_F(Daemonize, OrThrowEndsTheOriginalWithStatusZeroOnSuccess) {
+    Result r;
+    auto rep = start_ok(path("d.pid"), path("report"), {}, &r, "daemonize_or_throw");
+    ASSERT_FALSE(rep.empty());
+    const pid_t pid = std::stoi(rep["pid"]);
+    record(pid);
+    EXPECT_EQ(r.out, ""); // ended at once: not "carried on"
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(rep["args"], "42|preserved");
+    EXPECT_EQ(pid_in(path("d.pid")), pid);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(Daemonize, OrThrowGivesAlreadyRunningWithTheHoldersPid) {
+    auto rep = start_ok(path("d.pid"), path("report"), {});
+    ASSERT_FALSE(rep.empty());
+    const pid_t holder = std::stoi(rep["pid"]);
+    record(holder);
+    auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report2")));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_EQ(r.out, "caught AlreadyRunning pid=" + std::to_string(holder) + " path=" + path("d.pid").string() +
+                         "\ncarried on\n");
+    EXPECT_EQ(r.err, ""); // nothing printed by the library
+    EXPECT_FALSE(std::filesystem::exists(path("report2")));
+    EXPECT_EQ(pid_in(path("d.pid")), holder);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    // TearDown fails the test if the refused start left a process.
+}
+
+TEST_F(Daemonize, OrThrowGivesEachFailureItsType) {
+    struct Case {
+        std::vector<std::string> kv;
+        std::vector<std::string> env;
+        std::string caught;
+    };
+    const auto missing = path("missing");
+    const std::vector<Case> cases{
+        {{"chdir=" + missing.string()}, {}, "caught StartupError step=chdir path=" + missing.string()},
+        {{"umask=01000"}, {}, "caught OptionError: "},
+        {{"timeout_ms=300"}, {"DAEMONIKER_TEST_STALL=redirect_stdout"}, "caught StartupTimeout step=wait for the daemon's report"},
+        {{"chdir=" + dir_.string()}, {"DAEMONIKER_TEST_FAIL=pid_file_write"},
+         "caught StartupError step=write PID file path=" + path("d.pid").string()},
+    };
+    for (const auto& c : cases) {
+        auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report"), c.kv), c.env);
+        EXPECT_EQ(r.status, 5) << r.err;
+        EXPECT_EQ(r.out.rfind(c.caught, 0), 0u) << r.out;
+        EXPECT_NE(r.out.find("\ncarried on\n"), std::string::npos) << r.out;
+        EXPECT_EQ(r.err, "");
+        EXPECT_FALSE(std::filesystem::exists(path("report")));
+        EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    }
+    // A PID file the library refuses (a symbolic link): PidFileError.
+    std::filesystem::create_symlink(path("target"), path("d.pid"));
+    auto r = run(helper("daemonize_or_throw", path("d.pid"), path("report")));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_EQ(r.out, "caught PidFileError path=" + path("d.pid").string() + "\ncarried on\n");
+    EXPECT_FALSE(std::filesystem::exists(path("target")));
+}
+
 // ---- failures: one line naming step, path and reason; nothing left behind --
 
 class DaemonizeFails : public ProcessTest {
@@ -321,6 +386,60 @@ TEST_F(DaemonizeFails, SuccessTimeoutKillsAStalledDaemon) {
 
 TEST_F(DaemonizeFails, DaemonCrashBeforeReporting) {
     expect_failure({}, "died before reporting success", path("d.pid"), {"DAEMONIKER_TEST_CRASH=report"});
+}
+
+// Standard input is read, never created: a missing input file fails the
+// start (a daemon reading an empty file instead would look like it had no
+// work), while the output files are created.
+TEST_F(DaemonizeFails, MissingStdinFile) {
+    const auto missing = path("missing.in");
+    expect_failure({"stdin=" + missing.string(), "stdout=" + path("out.log").string()},
+                   "redirect stdin '" + missing.string() + "': No such file or directory", path("d.pid"));
+    EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST_F(Daemonize, ExistingStdinFileIsReadAndOutputsAreCreated) {
+    const auto in = path("in.txt");
+    std::ofstream(in) << "input\n";
+    auto rep = start_ok(path("d.pid"), path("report"),
+                        {"stdin=" + in.string(), "stdout=" + path("out.log").string(),
+                         "stderr=" + path("err.log").string()});
+    ASSERT_FALSE(rep.empty());
+    record(std::stoi(rep["pid"]));
+    EXPECT_EQ(rep["fd0"], in.string());
+    EXPECT_EQ(rep["fd1"], path("out.log").string());
+    EXPECT_EQ(rep["fd2"], path("err.log").string());
+    EXPECT_EQ(slurp(in), "input\n");
+}
+
+// reopen_streams() follows the same rule: a stdin file removed since the
+// start is an error naming it, not a new empty file. Run in a child in the
+// foreground mode; the child reports by its exit status.
+TEST_F(Daemonize, ReopenStreamsRefusesAMissingStdin) {
+    const auto in = path("in.txt");
+    std::ofstream(in) << "input\n";
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        int code = 10;
+        try {
+            daemoniker::daemonize(path("d.pid"), {.stdin_goto = in, .detach = daemoniker::Detach::never});
+            std::filesystem::remove(in);
+            code = daemoniker::reopen_streams() ? 11 : 12;
+        } catch (const daemoniker::Error& e) {
+            const std::string what = e.what();
+            const bool names_it = what == "cannot reopen stdin on '" + in.string() + "': No such file or directory";
+            code = e.code() == std::errc::no_such_file_or_directory && names_it ? 0 : 13;
+        } catch (...) {
+            code = 14;
+        }
+        ::_exit(code);
+    }
+    const auto status = wait_exit(child);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0) << "11: reopened (created the file), 13: other error";
+    EXPECT_FALSE(std::filesystem::exists(in));
 }
 
 // Bad input: refused before anything is forked.

@@ -135,5 +135,20 @@ TEST_F(Foreground, StartupFailureIsReportedInProcess) {
     EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
 }
 
+TEST_F(Foreground, MissingStdinFileFailsTheStart) {
+    const auto missing = path("missing.in");
+    const pid_t pid = spawn(helper("signals", path("d.pid"), path("report"),
+                                   {"detach=never", "stdin=" + missing.string()}));
+    auto status = wait_exit(pid);
+    ASSERT_TRUE(status.has_value());
+    recorded_.erase(pid);
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+    EXPECT_NE(slurp(path("out")).find("redirect stdin '" + missing.string() + "': No such file or directory"),
+              std::string::npos)
+        << slurp(path("out"));
+    EXPECT_FALSE(std::filesystem::exists(missing));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
 } // namespace
 } // namespace test

@@ -68,6 +68,26 @@ TEST_F(Signals, DefaultSigTermUnwindsTheMainThreadAndRemovesThePidFile) {
     EXPECT_FALSE(daemoniker::is_running(pid_file()));
 }
 
+// send() takes a signal object, as the Python original took an instance:
+// a caught SigTerm (or any ReceivedSignal) can be passed on as it is.
+TEST_F(Signals, SendTakesASignalObject) {
+    const pid_t pid = start({"usr1=record"});
+    ASSERT_GT(pid, 0);
+    daemoniker::send(pid_file(), daemoniker::ReceivedSignal(SIGUSR1, "received SIGUSR1"));
+    EXPECT_TRUE(log_has("handled usr1 " + std::to_string(SIGUSR1) + " on signal thread"));
+    try {
+        throw daemoniker::SigTerm();
+    } catch (const daemoniker::ReceivedSignal& caught) {
+        std::error_code ec;
+        daemoniker::send(path("missing.pid"), caught, ec);
+        EXPECT_EQ(ec, daemoniker::errc::not_running);
+        EXPECT_THROW(daemoniker::send(path("missing.pid"), caught), daemoniker::SignalError);
+        daemoniker::send(pid_file(), caught);
+    }
+    EXPECT_TRUE(log_has("caught received SIGTERM 15 via wait"));
+    expect_clean_exit(pid);
+}
+
 TEST_F(Signals, KillCommandWorks) {
     const pid_t pid = start({"main=check"});
     ASSERT_GT(pid, 0);

@@ -325,7 +325,7 @@ TEST(CodecWire, ScalarsAndStrings) {
     // Floating point is little-endian IEEE 754 whatever the host.
     EXPECT_EQ(daemoniker::encode(1.0), "\x00\x00\x00\x00\x00\x00\xf0\x3f"s);
     EXPECT_EQ(daemoniker::encode(1.0f), "\x00\x00\x80\x3f"s);
-    // Values without information still take one byte (see detail::put_marker).
+    // Values without information still take one byte (see Encoder::put_marker).
     EXPECT_EQ(daemoniker::encode(std::monostate{}), "\x00"s);
     EXPECT_EQ(daemoniker::encode(std::tuple<>{}), "\x00"s);
     EXPECT_EQ(daemoniker::encode(std::array<int, 0>{}), "\x00"s);

@@ -34,6 +34,39 @@ TEST(Options, DefaultsFollowTheSeed) {
     EXPECT_FALSE(o.chdir || o.stdin_goto || o.stdout_goto || o.stderr_goto);
 }
 
+// Every member named at once, in the order options.hpp and docs/api.md
+// document: the Python original's keyword order, then the C++-only members.
+// Designated initializers out of declaration order do not compile, so a
+// reordering of the struct (or of the documented order) breaks this test.
+TEST(Options, DesignatedInitializersInTheDocumentedOrder) {
+    using namespace std::chrono_literals;
+    const Options o{
+        .chdir = "data",
+        .stdin_goto = "in.txt",
+        .stdout_goto = "out.log",
+        .stderr_goto = "err.log",
+        .umask = 022,
+        .shielded_fds = {0},
+        .fd_fallback_limit = 64,
+        .success_timeout = 5s,
+        .strip_cmd_args = true,
+        .explicit_rescript = {"program", "--flag"},
+        .allow_threads = true,
+        .detach = daemoniker::Detach::never,
+    };
+    const auto r = resolve("x.pid", o);
+    const auto cwd = std::filesystem::current_path();
+    EXPECT_EQ(r.chdir, cwd / "data");
+    EXPECT_EQ(r.stdin_path, cwd / "in.txt");
+    EXPECT_EQ(r.stdout_path, cwd / "out.log");
+    EXPECT_EQ(r.stderr_path, cwd / "err.log");
+    EXPECT_EQ(r.umask, 022);
+    EXPECT_EQ(r.fd_fallback_limit, 64);
+    EXPECT_TRUE(o.strip_cmd_args && o.allow_threads);
+    EXPECT_EQ(o.explicit_rescript.size(), 2u);
+    EXPECT_EQ(o.success_timeout, 5s);
+}
+
 TEST(Options, PathsAreMadeAbsoluteAndStreamsDefaultToNull) {
     const auto r = resolve("run/app.pid", Options{.stdout_goto = "logs/../out.log"});
     const auto cwd = std::filesystem::current_path();

@@ -107,6 +107,40 @@ TEST(SignalHandlerInProcess, HandlerExceptionIsRethrownInTheWaitingThread) {
     EXPECT_THROW(h.wait_for(5s), std::runtime_error);
 }
 
+// wait_for()/wait_until() return false when the time is up and true when
+// the handler is not started, so a waiting loop ends when another thread
+// calls stop(); wait() returns then too, instead of blocking for ever.
+TEST(SignalHandlerInProcess, WaitReturnsTrueOnceNoSignalCanArrive) {
+    SignalHandler h("/nonexistent/unused.pid");
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(h.wait_for(5s)); // never started
+    EXPECT_TRUE(h.wait_until(std::chrono::steady_clock::now() + 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s) << "waited although no signal could arrive";
+
+    h.start();
+    EXPECT_FALSE(h.wait_for(10ms)); // started: the time ran out
+    // stop() from another thread ends the wait. The stopper gives the wait
+    // a moment to begin; either order must give true.
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(50ms);
+        h.stop();
+    });
+    const auto t1 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(h.wait_for(20s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t1, 10s);
+    stopper.join();
+    EXPECT_NO_THROW(h.wait()); // returns at once
+
+    // A signal recorded before stop() is still thrown, before the "stopped".
+    h.start();
+    ASSERT_EQ(::raise(SIGTERM), 0);
+    pollfd p{h.native_handle(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1);
+    h.stop();
+    EXPECT_THROW(h.wait_for(5s), daemoniker::SigTerm);
+    EXPECT_TRUE(h.wait_for(5s));
+}
+
 volatile std::sig_atomic_t old_handler_ran = 0;
 extern "C" void old_handler(int) { old_handler_ran = 1; }
 

@@ -83,6 +83,45 @@ TEST_F(WinDaemonize, SecondStartIsRefused) {
                               "' is locked\n");
 }
 
+TEST_F(WinDaemonize, OrThrowGivesAlreadyRunningToTheCaller) {
+    auto r = helper("daemonize", {});
+    ASSERT_EQ(r.exit_code, 0u) << r.err;
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    const DWORD pid = static_cast<DWORD>(std::stoul(rep["pid"]));
+    record(pid);
+    auto second = run_helper({"daemonize_or_throw", p("d.pid"), p("report2")});
+    launched(second);
+    EXPECT_EQ(second.exit_code, 5u) << second.err;
+    EXPECT_EQ(second.out, "caught AlreadyRunning pid=" + std::to_string(pid) + "\ncarried on\n");
+    EXPECT_EQ(second.err, "");
+    EXPECT_FALSE(std::filesystem::exists(path("report2")));
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+TEST_F(WinDaemonize, OrThrowEndsTheOriginalWithStatusZeroOnSuccess) {
+    auto r = helper("daemonize_or_throw", {});
+    ASSERT_EQ(r.exit_code, 0u) << r.err;
+    EXPECT_EQ(r.out, ""); // ended: not "carried on"
+    auto rep = read_report(path("report"));
+    ASSERT_FALSE(rep.empty());
+    record(static_cast<DWORD>(std::stoul(rep["pid"])));
+    EXPECT_EQ(rep["n"], "42");
+    EXPECT_TRUE(lock_held(path("d.pid")));
+}
+
+// Standard input is read, never created: a missing file fails the start.
+TEST_F(WinDaemonize, MissingStdinFileFailsTheStart) {
+    const std::string missing = p("missing.in");
+    auto r = helper("daemonize", {"stdin=" + missing, "stdout=" + p("out.log")});
+    EXPECT_EQ(r.exit_code, 1u);
+    EXPECT_EQ(r.err.rfind("daemoniker: cannot start daemon: redirect stdin '" + missing + "': ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(path("missing.in")));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    EXPECT_FALSE(std::filesystem::exists(path("report")));
+}
+
 TEST_F(WinDaemonize, StaleFileAfterTerminateProcessIsTakenOver) {
     auto r = helper("daemonize", {});
     ASSERT_EQ(r.exit_code, 0u) << r.err;

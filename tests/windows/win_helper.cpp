@@ -5,6 +5,7 @@
 //
 //   helper daemonize  PIDFILE REPORT [key=value...]
 //   helper daemonizer PIDFILE REPORT [key=value...]
+//   helper daemonize_or_throw PIDFILE REPORT [key=value...]
 //
 // Programs for `daemoniker start` (no daemonization of their own):
 //   helper serve - LOG [key=value...]   a SignalHandler in the foreground;
@@ -145,6 +146,22 @@ int mode_daemonizer(const std::string& pid_file, const std::string& report) {
     return serve(pid_file);
 }
 
+// The original process catches a failure itself, prints what it caught and
+// carries on (exit 5); the daemon serves as in mode_daemonize.
+int mode_daemonize_or_throw(const std::string& pid_file, const std::string& report) {
+    try {
+        auto [n] = daemoniker::daemonize_or_throw(from_utf8(pid_file), options(), 42);
+        write_report(report, "n=" + std::to_string(n) + "\n");
+        return serve(pid_file);
+    } catch (const daemoniker::AlreadyRunning& e) {
+        std::printf("caught AlreadyRunning pid=%lld\n", static_cast<long long>(e.pid()));
+    } catch (const daemoniker::StartupError& e) {
+        std::printf("caught StartupError step=%s\n", std::string(daemoniker::to_string(e.step())).c_str());
+    }
+    std::printf("carried on\n");
+    return 5;
+}
+
 // The arguments as UTF-8, from the UTF-16 command line: char** argv is in
 // the ANSI code page, which would turn most non-Latin text into '?'.
 std::vector<std::string> arguments() {
@@ -195,5 +212,6 @@ int main() {
     if (mode == "exit") return std::atoi(argv[3].c_str());
     if (mode == "daemonize") return mode_daemonize(argv[2], argv[3]);
     if (mode == "daemonizer") return mode_daemonizer(argv[2], argv[3]);
+    if (mode == "daemonize_or_throw") return mode_daemonize_or_throw(argv[2], argv[3]);
     return 64;
 }

@@ -54,6 +54,24 @@ TEST_F(WinSignals, SigIntAndSigAbrtDefaultPaths) {
     expect_clean_exit(pid2);
 }
 
+// A caught signal object passes on as it is.
+TEST_F(WinSignals, SendTakesASignalObject) {
+    const DWORD pid = start({"hup=record"});
+    ASSERT_NE(pid, 0u);
+    daemoniker::send(path("d.pid"), daemoniker::ReceivedSignal(1, "received SIGHUP"));
+    EXPECT_TRUE(wait_for_file(path("log"), "handled hup 1"));
+    try {
+        throw daemoniker::SigTerm();
+    } catch (const daemoniker::ReceivedSignal& caught) {
+        std::error_code ec;
+        daemoniker::send(path("missing.pid"), caught, ec);
+        EXPECT_EQ(ec, daemoniker::errc::not_running);
+        daemoniker::send(path("d.pid"), caught);
+    }
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM " + std::to_string(SIGTERM)));
+    expect_clean_exit(pid);
+}
+
 TEST_F(WinSignals, CustomHandlersRunWithTheNumber) {
     const DWORD pid = start({"int=record", "abrt=record", "hup=record"});
     ASSERT_NE(pid, 0u);
