@@ -62,6 +62,7 @@ Result run(const std::vector<std::string>& argv, const std::vector<std::string>&
     ::close(out[1]);
     ::close(err[1]);
     Result result;
+    result.pid = pid;
     if (rc != 0) {
         ::close(out[0]);
         ::close(err[0]);

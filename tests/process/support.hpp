@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 
 struct Result {
     int status = -1; ///< exit status, or 128 + signal
+    pid_t pid = -1;  ///< the process that ran
     std::string out;
     std::string err;
 };

@@ -264,8 +264,6 @@ bool wait_exit(DWORD pid, std::chrono::milliseconds timeout) {
     return done;
 }
 
-namespace {
-
 std::uint64_t created_at(HANDLE process) {
     FILETIME created{}, exited{}, kernel{}, user{};
     if (!::GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
@@ -276,8 +274,6 @@ void terminate(HANDLE h) {
     ::TerminateProcess(h, 1);
     ::WaitForSingleObject(h, 5000);
 }
-
-} // namespace
 
 std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before) {
     std::set<DWORD> kids;

@@ -88,6 +88,10 @@ bool wait_exit(DWORD pid, std::chrono::milliseconds timeout = 15s);
 /// (100 ns units, as GetProcessTimes; older ones are orphans of an earlier
 /// process that had the same PID), and that still run.
 std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before = 0);
+/// When the process was created (100 ns units, as GetProcessTimes), 0 if unknown.
+std::uint64_t created_at(HANDLE process);
+/// TerminateProcess, and a bounded wait for the process to end.
+void terminate(HANDLE process);
 
 class WinProcessTest : public ::testing::Test {
 protected:
