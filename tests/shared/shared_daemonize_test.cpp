@@ -52,6 +52,7 @@ TEST_F(Daemonize, DaemonSurvivesItsParentAndGetsItsArguments) {
 
     daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
     EXPECT_TRUE(wait_exit(pid)) << "the daemon did not exit";
+    EXPECT_EQ(exit_code(pid), 0);
     forget(pid);
     EXPECT_TRUE(wait_gone(path("d.pid"))) << "the PID file was left behind";
     EXPECT_FALSE(daemoniker::is_running(path("d.pid")));
@@ -73,6 +74,7 @@ TEST_F(Daemonize, DaemonizerRunsSetupOnceAndResetsParentArgs) {
 
     daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
     EXPECT_TRUE(wait_exit(pid)) << "the daemon did not exit";
+    EXPECT_EQ(exit_code(pid), 0);
     forget(pid);
     EXPECT_TRUE(wait_gone(path("d.pid"))) << "the PID file was left behind";
 }

@@ -37,6 +37,7 @@ protected:
     void stop(Pid pid) {
         daemoniker::send(path("d.pid"), daemoniker::Signal::sigterm);
         EXPECT_TRUE(wait_exit(pid)) << "the daemon did not exit";
+        EXPECT_EQ(exit_code(pid), 0);
         forget(pid);
         EXPECT_TRUE(wait_gone(path("d.pid"))) << "the PID file was left behind";
     }

@@ -36,10 +36,10 @@ protected:
         ADD_FAILURE() << "log never got '" << line << "'; log:\n" << slurp(log());
         return false;
     }
-    // The daemon exits (normally: its status is checked by the platform's
-    // own tests) and its PID file is gone.
+    // The daemon exits normally (main returned 0) and its PID file is gone.
     void expect_clean_exit(Pid pid) {
         EXPECT_TRUE(wait_exit(pid)) << "daemon did not exit";
+        EXPECT_EQ(exit_code(pid), 0);
         forget(pid);
         EXPECT_TRUE(wait_gone(pid_file())) << "the PID file was left behind";
         EXPECT_FALSE(daemoniker::is_running(pid_file()));

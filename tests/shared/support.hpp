@@ -127,6 +127,9 @@ protected:
     bool alive(Pid pid);
     /// Waits until a recorded daemon exited; true if it did in time.
     bool wait_exit(Pid pid, std::chrono::milliseconds timeout = 15s);
+    /// The exit status of a daemon that wait_exit() saw end, as Result has
+    /// it; -1 if unknown (POSIX: the process was not this test's child).
+    int exit_code(Pid pid) const;
 
     std::filesystem::path dir_;
 

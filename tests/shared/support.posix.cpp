@@ -99,6 +99,7 @@ std::string write_open_error_message(const std::filesystem::path& directory) {
 
 struct ProcessTest::Tracked {
     std::set<pid_t> recorded;
+    std::map<pid_t, int> exit_codes;
 };
 
 ProcessTest::ProcessTest() : tracked_(std::make_unique<Tracked>()) {}
@@ -179,7 +180,20 @@ bool ProcessTest::alive(Pid pid) {
 
 bool ProcessTest::wait_exit(Pid pid, std::chrono::milliseconds timeout) {
     // Our child (as the subreaper): a pidfd tells when it exits; reaped here.
-    return test::wait_exit(static_cast<pid_t>(pid), timeout).has_value() || !alive(pid);
+    // A program the command started is its lock keeper's child: it has
+    // ended once it is a zombie.
+    const auto status = test::wait_exit(static_cast<pid_t>(pid), timeout);
+    if (status) {
+        tracked_->exit_codes[static_cast<pid_t>(pid)] =
+            WIFEXITED(*status) ? WEXITSTATUS(*status) : WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : -1;
+        return true;
+    }
+    return !alive(pid);
+}
+
+int ProcessTest::exit_code(Pid pid) const {
+    const auto it = tracked_->exit_codes.find(static_cast<pid_t>(pid));
+    return it == tracked_->exit_codes.end() ? -1 : it->second;
 }
 
 } // namespace shared

@@ -100,6 +100,7 @@ std::string write_open_error_message(const std::filesystem::path& directory) {
 struct ProcessTest::Tracked {
     std::map<DWORD, std::shared_ptr<void>> recorded;
     std::map<DWORD, std::shared_ptr<void>> launched;
+    std::map<DWORD, int> exit_codes;
 };
 
 ProcessTest::ProcessTest() : tracked_(std::make_unique<Tracked>()) {}
@@ -189,9 +190,17 @@ bool ProcessTest::alive(Pid pid) { return wintest::alive(static_cast<DWORD>(pid)
 
 bool ProcessTest::wait_exit(Pid pid, std::chrono::milliseconds timeout) {
     const auto it = tracked_->recorded.find(static_cast<DWORD>(pid));
-    if (it != tracked_->recorded.end())
-        return ::WaitForSingleObject(it->second.get(), static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
-    return wintest::wait_exit(static_cast<DWORD>(pid), timeout);
+    if (it == tracked_->recorded.end()) return wintest::wait_exit(static_cast<DWORD>(pid), timeout);
+    if (::WaitForSingleObject(it->second.get(), static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) return false;
+    DWORD code = 0;
+    // Cut to 8 bits, as Wine passes exit statuses on.
+    if (::GetExitCodeProcess(it->second.get(), &code)) tracked_->exit_codes[it->first] = static_cast<int>(code & 0xff);
+    return true;
+}
+
+int ProcessTest::exit_code(Pid pid) const {
+    const auto it = tracked_->exit_codes.find(static_cast<DWORD>(pid));
+    return it == tracked_->exit_codes.end() ? -1 : it->second;
 }
 
 } // namespace shared
