@@ -119,6 +119,9 @@ TEST_F(Command, SecondStartIsRefusedAndAStaleFileIsTakenOver) {
     EXPECT_EQ(again.err, "daemoniker: start: already running (pid " + std::to_string(first) + "): PID file '" +
                              p("d.pid") + "' is locked\n");
     EXPECT_EQ(pid_in(path("d.pid")), first);
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    const auto log = slurp(path("log.txt"));
+    EXPECT_EQ(log.find("sleeping"), log.rfind("sleeping")) << "a second program was started:\n" << log;
     EXPECT_EQ(cli({"stop", p("d.pid")}).exit_code, 0);
     expect_ended(program, first);
 
@@ -126,7 +129,7 @@ TEST_F(Command, SecondStartIsRefusedAndAStaleFileIsTakenOver) {
     write_bytes(path("d.pid"), stale_pid_file_text());
     const Result stale = cli({"status", p("d.pid")});
     EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
-    EXPECT_NE(stale.out.find("stale PID file"), std::string::npos) << stale.out;
+    EXPECT_NE(stale.out.find("dead, stale PID file"), std::string::npos) << stale.out;
     const Result send = cli({"send", p("d.pid"), "TERM"});
     EXPECT_EQ(send.exit_code, 1) << send.err;
     EXPECT_NE(send.err.find("SIGTERM not sent"), std::string::npos) << send.err;
