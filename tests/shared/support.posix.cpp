@@ -11,8 +11,10 @@
 #include <fcntl.h>
 #include <cstring>
 #include <fstream>
+#include <poll.h>
 #include <set>
 #include <sstream>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,27 +52,31 @@ bool wait_for_file(const std::filesystem::path& path, const std::string& needle,
 }
 
 bool wait_gone(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
-    // Removal has no inotify event on the name we could wait for without a
-    // race against the check; a short poll within the deadline serves.
+    const int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) return false;
+    ::inotify_add_watch(fd, path.parent_path().c_str(), IN_DELETE | IN_MOVED_FROM);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::filesystem::exists(std::filesystem::symlink_status(path))) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        ::usleep(10000);
+    bool gone = false;
+    // The watch is set before the check, so a removal in between is not missed.
+    while (!(gone = !std::filesystem::exists(std::filesystem::symlink_status(path)))) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[4096];
+        while (::read(fd, buf, sizeof buf) > 0) {
+        }
     }
-    return true;
+    ::close(fd);
+    return gone;
 }
 
 bool lock_held(const std::filesystem::path& path) { return test::lock_held(path); }
 
-bool wait_unlocked(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
-    // The kernel drops the lock as the holder dies: no wait needed here, but
-    // the same call serves both platforms.
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (test::lock_held(path)) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        ::usleep(10000);
-    }
-    return true;
+bool wait_unlocked(const std::filesystem::path& path, std::chrono::milliseconds) {
+    // The kernel releases an OFD lock when the holder's last descriptor
+    // closes, which its exit does: once the holder is known dead there is
+    // nothing to wait for, and a lock still held is an answer.
+    return !test::lock_held(path);
 }
 
 Pid pid_in(const std::filesystem::path& path) { return test::pid_in(path); }

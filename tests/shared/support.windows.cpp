@@ -11,6 +11,7 @@
 #include <aclapi.h>
 #include <windows.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace shared {
@@ -34,18 +35,33 @@ bool wait_for_file(const std::filesystem::path& path, const std::string& needle,
 
 bool wait_gone(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::error_code ec;
-    while (std::filesystem::exists(path, ec)) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        ::Sleep(10);
+    HANDLE change =
+        ::FindFirstChangeNotificationW(path.parent_path().c_str(), FALSE, FILE_NOTIFY_CHANGE_FILE_NAME);
+    bool gone = false;
+    for (;;) {
+        std::error_code ec;
+        gone = !std::filesystem::exists(path, ec) && !ec;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (gone || left.count() <= 0) break;
+        if (change == INVALID_HANDLE_VALUE) {
+            ::Sleep(20); // no notifications here: a short poll within the deadline
+        } else {
+            // Bounded: a removal just before the wait began is seen by the
+            // next check at most 100 ms later.
+            ::WaitForSingleObject(change, static_cast<DWORD>(std::min<long long>(left.count(), 100)));
+            ::FindNextChangeNotification(change);
+        }
     }
-    return true;
+    if (change != INVALID_HANDLE_VALUE) ::FindCloseChangeNotification(change);
+    return gone;
 }
 
 bool lock_held(const std::filesystem::path& path) { return wintest::lock_held(path); }
 
 bool wait_unlocked(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
-    // Wine releases the lock of a dead process a moment after its death.
+    // Wine releases the lock of a dead process a moment after its death, and
+    // nothing announces it: a short poll within the deadline.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (wintest::lock_held(path)) {
         if (std::chrono::steady_clock::now() >= deadline) return false;
