@@ -133,7 +133,7 @@ TEST_F(Signals, ResetToDefaultAfterStart) {
     const Pid pid = start({"term=record", "usr2_does=reset_term"});
     ASSERT_NE(pid, 0);
     daemoniker::send(pid_file(), daemoniker::Signal::sigterm);
-    EXPECT_TRUE(log_has("handled term " + std::to_string(SIGTERM)));
+    EXPECT_TRUE(log_has("handled term " + std::to_string(SIGTERM) + " on signal thread\n"));
     daemoniker::send(pid_file(), daemoniker::Signal::sigusr2);
     EXPECT_TRUE(log_has("usr2 did reset_term\n"));
     daemoniker::send(pid_file(), daemoniker::Signal::sigterm);
