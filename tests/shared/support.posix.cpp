@@ -13,9 +13,7 @@
 #include <fstream>
 #include <poll.h>
 #include <set>
-#include <sstream>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,34 +110,11 @@ ProcessTest::ProcessTest() : tracked_(std::make_unique<Tracked>()) {}
 ProcessTest::~ProcessTest() = default;
 
 void ProcessTest::SetUp() {
-    ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    char tmpl[] = "/tmp/daemoniker-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = test::make_test_directory();
+    ASSERT_FALSE(dir_.empty()) << "no subreaper or no directory: " << std::strerror(errno);
 }
 
-void ProcessTest::TearDown() {
-    for (pid_t pid : tracked_->recorded) {
-        ::kill(pid, SIGKILL); // our own child (we are its subreaper), not yet reaped: the PID is still its
-        test::wait_exit(pid, 5s);
-    }
-    tracked_->recorded.clear();
-    // Daemons of failed starts exit on their own; give every child a moment.
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    auto left = test::live_children();
-    while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
-        test::wait_exit(*left.begin(), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           deadline - std::chrono::steady_clock::now()));
-        left = test::live_children();
-    }
-    for (pid_t pid : left) {
-        ADD_FAILURE() << "process " << pid << " was left running by the test";
-        ::kill(pid, SIGKILL); // our own child: started by this test
-        test::wait_exit(pid, 5s);
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-}
+void ProcessTest::TearDown() { test::clean_up(tracked_->recorded, dir_); }
 
 Result ProcessTest::run(const std::filesystem::path& exe, const std::vector<std::string>& args,
                         const std::vector<std::string>& env, std::chrono::milliseconds timeout) {

@@ -123,44 +123,11 @@ ProcessTest::ProcessTest() : tracked_(std::make_unique<Tracked>()) {}
 ProcessTest::~ProcessTest() = default;
 
 void ProcessTest::SetUp() {
-    wchar_t tmp[MAX_PATH];
-    ::GetTempPathW(MAX_PATH, tmp);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "." + info->name();
-    std::replace(name.begin(), name.end(), '/', '_'); // parameterized tests are named "Test/3"
-    dir_ = std::filesystem::path(tmp) / (L"daemoniker-test-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
-                                         from_utf8(name).wstring());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(std::filesystem::create_directories(dir_));
+    dir_ = wintest::make_test_directory();
+    ASSERT_TRUE(std::filesystem::is_directory(dir_));
 }
 
-void ProcessTest::TearDown() {
-    for (const auto& [pid, handle] : tracked_->recorded) wintest::terminate(handle.get());
-    // Daemons of failed starts end on their own: give them a moment. The
-    // launched processes' handles are still open, so their PIDs name them
-    // alone; children older than their parent belong to an earlier owner of
-    // the PID.
-    for (const auto& [parent, handle] : tracked_->launched) {
-        const auto born = handle ? wintest::created_at(handle.get()) : 0;
-        for (DWORD kid : wintest::live_children_of(parent, born)) {
-            if (wintest::wait_exit(kid, 5s)) continue;
-            ADD_FAILURE() << "process " << kid << " was left running by the test";
-            if (HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, kid)) {
-                wintest::terminate(h);
-                ::CloseHandle(h);
-            }
-        }
-    }
-    tracked_->recorded.clear();
-    tracked_->launched.clear();
-    // Handles of a terminated process close a moment later under Wine.
-    for (int i = 0; i < 100; ++i) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-        if (!ec) break;
-        ::Sleep(20);
-    }
-}
+void ProcessTest::TearDown() { wintest::clean_up(tracked_->recorded, tracked_->launched, dir_); }
 
 Result ProcessTest::run(const std::filesystem::path& exe, const std::vector<std::string>& args,
                         const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
