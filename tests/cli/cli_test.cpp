@@ -187,46 +187,6 @@ TEST_F(Cli, MissingDirectoriesAreReported) {
     EXPECT_FALSE(exists(pid_file()));
 }
 
-TEST_F(Cli, SecondStartOnALockedPidFileFails) {
-    const auto report = path("report");
-    auto r = cli({"start", "--pid-file", pid_file().string(), "--", program(), "serve", report.string()});
-    ASSERT_EQ(r.status, 0) << r.err;
-    const pid_t first = std::stoi(read_report(report)["pid"]);
-    record(first);
-    r = cli({"start", "--pid-file", pid_file().string(), "--", program(), "serve", path("report2").string()});
-    EXPECT_EQ(r.status, 2);
-    EXPECT_EQ(r.err, "daemoniker: start: already running (pid " + std::to_string(first) + "): PID file '" +
-                         pid_file().string() + "' is locked\n");
-    EXPECT_EQ(pid_in(pid_file()), first);
-    EXPECT_FALSE(exists(path("report2")));
-    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
-}
-
-TEST_F(Cli, StalePidFileIsReportedAndRefused) {
-    const pid_t gone = dead_pid();
-    std::ofstream(pid_file()) << gone << "\n";
-    auto r = cli({"status", pid_file().string()});
-    EXPECT_EQ(r.status, 1) << r.out;
-    EXPECT_NE(r.out.find("dead, stale PID file"), std::string::npos) << r.out;
-    r = cli({"send", pid_file().string(), "TERM"});
-    EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_NE(r.err.find("SIGTERM not sent"), std::string::npos) << r.err;
-    EXPECT_TRUE(exists(pid_file())); // send never removes anything
-}
-
-TEST_F(Cli, StartTakesOverAStalePidFile) {
-    const pid_t gone = dead_pid();
-    std::ofstream(pid_file()) << gone << "\n";
-    const auto report = path("report");
-    auto r = cli({"start", "--pid-file", pid_file().string(), "--", program(), "serve", report.string()});
-    ASSERT_EQ(r.status, 0) << r.err;
-    const pid_t pid = std::stoi(read_report(report)["pid"]);
-    record(pid);
-    EXPECT_EQ(pid_in(pid_file()), pid);
-    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
-    EXPECT_EQ(reaped(pid) & 0x7f, SIGTERM);
-}
-
 TEST_F(Cli, StopOfAStaleFileRemovesItAndReportsNothingToStop) {
     std::ofstream(pid_file()) << dead_pid() << "\n";
     auto r = cli({"stop", pid_file().string()});

@@ -62,6 +62,7 @@ Result run(const std::vector<std::string>& argv, const std::vector<std::string>&
     ::close(out[1]);
     ::close(err[1]);
     Result result;
+    result.pid = pid;
     if (rc != 0) {
         ::close(out[0]);
         ::close(err[0]);
@@ -235,11 +236,16 @@ std::set<pid_t> live_children() {
     return kids;
 }
 
-void ProcessTest::SetUp() {
-    ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+std::filesystem::path make_test_directory() {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return {};
     char tmpl[] = "/tmp/daemoniker-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    if (::mkdtemp(tmpl) == nullptr) return {};
+    return tmpl;
+}
+
+void ProcessTest::SetUp() {
+    dir_ = make_test_directory();
+    ASSERT_FALSE(dir_.empty()) << "no subreaper or no directory: " << std::strerror(errno);
 }
 
 std::optional<int> ProcessTest::stop(pid_t pid) {
@@ -249,11 +255,12 @@ std::optional<int> ProcessTest::stop(pid_t pid) {
     return status;
 }
 
-void ProcessTest::TearDown() {
-    for (pid_t pid : recorded_) {
+void clean_up(std::set<pid_t>& recorded, const std::filesystem::path& dir) {
+    for (pid_t pid : recorded) {
         ::kill(pid, SIGKILL);
         wait_exit(pid, 5s);
     }
+    recorded.clear();
     // Daemons that fail exit on their own; give every child a moment to do so.
     const auto deadline = clock::now() + 5s;
     auto left = live_children();
@@ -267,7 +274,9 @@ void ProcessTest::TearDown() {
         wait_exit(pid, 5s);
     }
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    std::filesystem::remove_all(dir, ec);
 }
+
+void ProcessTest::TearDown() { clean_up(recorded_, dir_); }
 
 } // namespace test

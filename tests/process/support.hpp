@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 
 struct Result {
     int status = -1; ///< exit status, or 128 + signal
+    pid_t pid = -1;  ///< the process that ran
     std::string out;
     std::string err;
 };
@@ -62,6 +63,16 @@ std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout = 10s)
 
 /// Our live (not zombie) children, after reaping every zombie.
 std::set<pid_t> live_children();
+
+/// Makes the test process a child subreaper and a fresh temporary directory
+/// for the test; "" if either fails.
+std::filesystem::path make_test_directory();
+/// What every process test does at its end: kills the `recorded` daemons,
+/// gives every other child a moment to exit (daemons of failed starts exit
+/// on their own), fails the test for each still running and kills it (our
+/// own child: started by this test), then removes `dir`. `recorded` is
+/// emptied.
+void clean_up(std::set<pid_t>& recorded, const std::filesystem::path& dir);
 
 /// Each test gets a temporary directory and becomes a child subreaper. At the
 /// end it kills the daemons it recorded, waits for every child, fails the

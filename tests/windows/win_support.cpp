@@ -264,8 +264,6 @@ bool wait_exit(DWORD pid, std::chrono::milliseconds timeout) {
     return done;
 }
 
-namespace {
-
 std::uint64_t created_at(HANDLE process) {
     FILETIME created{}, exited{}, kernel{}, user{};
     if (!::GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
@@ -276,8 +274,6 @@ void terminate(HANDLE h) {
     ::TerminateProcess(h, 1);
     ::WaitForSingleObject(h, 5000);
 }
-
-} // namespace
 
 std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before) {
     std::set<DWORD> kids;
@@ -306,16 +302,22 @@ void WinProcessTest::record(DWORD pid) {
     recorded_[pid] = std::shared_ptr<void>(h, [](void* p) { ::CloseHandle(p); });
 }
 
-void WinProcessTest::SetUp() {
+std::filesystem::path make_test_directory() {
     wchar_t tmp[MAX_PATH];
     ::GetTempPathW(MAX_PATH, tmp);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = info->name();
+    std::string name = std::string(info->test_suite_name()) + "." + info->name();
     std::replace(name.begin(), name.end(), '/', '_'); // parameterized tests are named "Test/3"
-    dir_ = std::filesystem::path(tmp) / (L"daemoniker-test-" + std::to_wstring(::GetCurrentProcessId()) + L"-" +
-                                         from_utf8(name).wstring());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(std::filesystem::create_directories(dir_));
+    auto dir = std::filesystem::path(tmp) /
+               (L"daemoniker-test-" + std::to_wstring(::GetCurrentProcessId()) + L"-" + from_utf8(name).wstring());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+void WinProcessTest::SetUp() {
+    dir_ = make_test_directory();
+    ASSERT_TRUE(std::filesystem::is_directory(dir_));
 }
 
 Result WinProcessTest::helper(const std::string& mode, std::vector<std::string> kv, const std::vector<std::string>& env) {
@@ -331,13 +333,14 @@ Result WinProcessTest::helper(const std::string& mode, std::vector<std::string> 
     return r;
 }
 
-void WinProcessTest::TearDown() {
-    for (const auto& [pid, handle] : recorded_) terminate(handle.get());
+void clean_up(std::map<DWORD, std::shared_ptr<void>>& recorded, std::map<DWORD, std::shared_ptr<void>>& launched,
+              const std::filesystem::path& dir) {
+    for (const auto& [pid, handle] : recorded) terminate(handle.get());
     // Daemons of failed starts end on their own: give them a moment. The
     // launched processes' handles are still open, so their PIDs name them
     // alone; children older than their parent belong to an earlier owner of
     // the PID.
-    for (const auto& [parent, handle] : launched_) {
+    for (const auto& [parent, handle] : launched) {
         const auto born = handle ? created_at(handle.get()) : 0;
         for (DWORD kid : live_children_of(parent, born)) {
             if (wait_exit(kid, 5s)) continue;
@@ -348,15 +351,17 @@ void WinProcessTest::TearDown() {
             }
         }
     }
-    recorded_.clear();
-    launched_.clear();
+    recorded.clear();
+    launched.clear();
     // Handles of a terminated process close a moment later under Wine.
     for (int i = 0; i < 100; ++i) {
         std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
+        std::filesystem::remove_all(dir, ec);
         if (!ec) break;
         ::Sleep(20);
     }
 }
+
+void WinProcessTest::TearDown() { clean_up(recorded_, launched_, dir_); }
 
 } // namespace wintest

@@ -88,6 +88,19 @@ bool wait_exit(DWORD pid, std::chrono::milliseconds timeout = 15s);
 /// (100 ns units, as GetProcessTimes; older ones are orphans of an earlier
 /// process that had the same PID), and that still run.
 std::set<DWORD> live_children_of(DWORD parent, std::uint64_t not_before = 0);
+/// When the process was created (100 ns units, as GetProcessTimes), 0 if unknown.
+std::uint64_t created_at(HANDLE process);
+/// TerminateProcess, and a bounded wait for the process to end.
+void terminate(HANDLE process);
+
+/// A fresh directory for the running test, under the temporary directory.
+std::filesystem::path make_test_directory();
+/// What every process test does at its end: ends the `recorded` processes,
+/// gives children of the `launched` ones (daemons of failed starts end on
+/// their own) a moment, fails the test for each still running and ends it,
+/// then removes `dir`. Both maps are emptied.
+void clean_up(std::map<DWORD, std::shared_ptr<void>>& recorded, std::map<DWORD, std::shared_ptr<void>>& launched,
+              const std::filesystem::path& dir);
 
 class WinProcessTest : public ::testing::Test {
 protected:
