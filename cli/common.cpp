@@ -28,6 +28,10 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, do
         return true;
     };
     if (whole.empty() && fraction.empty()) return std::nullopt;
+    // Whole seconds stay below 2^63 / 1000 so that the milliseconds fit.
+    constexpr double limit = 9.2e15;
+    if (!(max_seconds >= 0)) return std::nullopt; // NaN or negative: nothing fits
+    if (max_seconds > limit) max_seconds = limit;
     if (!digits(whole) || !digits(fraction)) return std::nullopt;
     std::int64_t seconds = 0;
     for (char c : whole) {

@@ -91,6 +91,8 @@ bool Process::wait_exit(clock::time_point deadline) const {
             pollfd p{handle_, POLLIN, 0};
             const int ready = ::poll(&p, 1, remaining_ms(deadline));
             if (ready < 0 && errno == EINTR) continue;
+            // remaining_ms() caps a wait at 11 days: wait again until the deadline.
+            if (ready == 0 && clock::now() < deadline) continue;
             return ready > 0;
         }
     }

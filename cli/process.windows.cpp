@@ -48,7 +48,11 @@ void Process::close_handle(native_handle_type handle) noexcept { ::CloseHandle(h
 
 bool Process::wait_exit(clock::time_point deadline) const {
     if (handle_ == no_handle) return true;
-    return ::WaitForSingleObject(handle_, static_cast<DWORD>(remaining_ms(deadline))) == WAIT_OBJECT_0;
+    for (;;) {
+        const DWORD r = ::WaitForSingleObject(handle_, static_cast<DWORD>(remaining_ms(deadline)));
+        // remaining_ms() caps a wait at 11 days: wait again until the deadline.
+        if (r != WAIT_TIMEOUT || clock::now() >= deadline) return r == WAIT_OBJECT_0;
+    }
 }
 
 std::error_code Process::signal(int signal) const {

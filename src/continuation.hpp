@@ -62,7 +62,7 @@ public:
     [[nodiscard]] virtual bool streams_opened_by_caller() const noexcept = 0;
     /// In the daemon, after umask and chdir: everything else, the PID file,
     /// the streams and the report included. A record naming a PID it sends
-    /// for Step::fork_program is the PID start() returns; its success record
+    /// for Step::fork_program is the PID launch() returns; its success record
     /// is followed by EOF (exec) or a failure record. Never returns.
     [[noreturn]] virtual void run(const Resolved& r, DaemonPlan& plan, int report_fd) const noexcept = 0;
 #else
@@ -87,8 +87,10 @@ protected:
 #ifndef _WIN32
 /// The double fork. In the original process: the daemon's PID once it
 /// reported success (with a continuation, the PID of its Step::fork_program
-/// record once it exec'd), `keeper` the PID of the daemon process itself;
-/// throws like daemonize(). In the daemon: 0 (with a continuation, never).
+/// record once it exec'd, and `keeper` the PID of the daemon process itself;
+/// without one, `keeper` stays 0);
+/// throws like daemonize_or_throw(). In the daemon: 0 (with a continuation,
+/// never).
 process_id launch(const Resolved& r, const Continuation* then, process_id& keeper);
 #else
 /// Re-launches this executable as the daemon and waits for its report: the

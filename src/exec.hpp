@@ -49,7 +49,7 @@ struct Credentials {
 /// What the daemon executes.
 struct ExecSpec {
     /// The program, as given to execve(): an absolute path, or one relative
-    /// to the caller's directory that start() makes absolute (the daemon has
+    /// to the caller's directory that daemonize_and_exec() makes absolute (the daemon has
     /// changed directory by then). No PATH search happens here.
     std::filesystem::path program;
     /// argv, argv[0] included. Must not be empty.
@@ -75,7 +75,7 @@ void check_exec_spec(const ExecSpec& exec);
 /// Daemonizes like daemonize(), then executes
 /// `exec.program` in a child of the daemon. Returns in the original process,
 /// with the program's PID, once the exec succeeded (the program may have
-/// exited since); throws like start() otherwise, StartupError naming
+/// exited since); throws like daemonize_or_throw() otherwise, StartupError naming
 /// Step::fork_program, Step::drop_privileges, a redirection or Step::exec
 /// included. Never returns in the daemon. `keeper`, when given, receives the
 /// lock keeper's PID (0 when unknown): it exits right after the program,

@@ -8,6 +8,7 @@
 #include "supervise.hpp"
 
 #include <cstdio>
+#include <optional>
 
 namespace daemoniker::detail {
 
@@ -18,9 +19,14 @@ public:
     explicit SupervisedProgram(std::filesystem::path program) : program_(std::move(program)) {}
 
     Failure start(const Resolved& r, std::string_view payload) noexcept override {
-        return supervisor_.launch(r, payload);
+        try {
+            supervisor_.emplace();
+        } catch (...) {
+            return {Step::exec, static_cast<int>(ERROR_NOT_ENOUGH_MEMORY)};
+        }
+        return supervisor_->launch(r, payload);
     }
-    [[noreturn]] void serve() override { supervisor_.run(); }
+    [[noreturn]] void serve() override { supervisor_->run(); }
 
     void throw_own_failure(const Failure& failure) const override {
         if (failure.step != Step::exec) return;
@@ -34,8 +40,8 @@ public:
     }
 
 private:
-    std::filesystem::path program_; // in the original process, for its messages
-    Supervisor supervisor_;          // in the daemon
+    std::filesystem::path program_;        // in the original process, for its messages
+    std::optional<Supervisor> supervisor_; // in the daemon, once start() runs
 };
 
 } // namespace

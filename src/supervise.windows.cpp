@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -140,12 +141,13 @@ Supervisor::~Supervisor() = default;
 
 namespace {
 
-// The program, its argv and environment, as CreateProcessW takes them.
-bool decode_program(std::string_view payload, win::ProcessSpec& spec) noexcept {
+// The program, its argv and environment, as CreateProcessW takes them; 0
+// or the Win32 error.
+DWORD decode_program(std::string_view payload, win::ProcessSpec& spec) noexcept {
     try {
         const auto [program, argv, env] =
             daemoniker::decode<std::filesystem::path, std::vector<std::string>, std::vector<std::string>>(payload);
-        if (argv.empty()) return false;
+        if (argv.empty()) return ERROR_INVALID_DATA;
         std::vector<std::wstring> wide;
         for (const auto& arg : argv) wide.push_back(win::widen(arg));
         spec.command_line = win::command_line(wide);
@@ -153,9 +155,11 @@ bool decode_program(std::string_view payload, win::ProcessSpec& spec) noexcept {
         for (const auto& entry : env) wide.push_back(win::widen(entry));
         spec.environment = win::environment_block(wide);
         spec.application = program.wstring();
-        return true;
+        return 0;
+    } catch (const std::bad_alloc&) {
+        return ERROR_NOT_ENOUGH_MEMORY;
     } catch (...) {
-        return false;
+        return ERROR_INVALID_DATA;
     }
 }
 
@@ -203,7 +207,7 @@ Failure Supervisor::launch(const Resolved& r, std::string_view payload) noexcept
     State& s = *state_;
     s.pid_file = r.pid_file;
     win::ProcessSpec spec;
-    if (!decode_program(payload, spec)) return {Step::exec, ERROR_INVALID_DATA};
+    if (const DWORD e = decode_program(payload, spec)) return {Step::exec, static_cast<int>(e)};
     if (const DWORD e = make_kill_on_close_job(s.job)) return {Step::exec, static_cast<int>(e)};
     if (const DWORD e = s.create(spec)) return {Step::exec, static_cast<int>(e)};
 

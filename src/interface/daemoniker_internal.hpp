@@ -1,8 +1,9 @@
 #pragma once
 // The library's internal interface for the `daemoniker` command: what the
-// command uses beyond the public API, and nothing more. The command's
-// include path holds this directory only, so the rest of src/ stays private
-// to the library. Neither installed nor stable: the command is built with
+// command uses beyond the public API. The command's include path holds this
+// directory only, not src/: what it uses of the library is this list, and
+// a new use shows up here, in review. (The headers below include others of
+// src/; those are not the command's to use directly.) Neither installed nor stable: the command is built with
 // the library it ships with, and links it statically even in a shared build
 // (a shared library exports only the DAEMONIKER_API symbols).
 //

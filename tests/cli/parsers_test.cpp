@@ -6,6 +6,7 @@
 #include "schedule.hpp"
 #include "signal_names.hpp"
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -178,6 +179,10 @@ TEST(Seconds, DecimalSecondsOnly) {
     EXPECT_EQ(parse_seconds("0.0010000001"), 2ms); // a hair above 1 ms is not 1 ms
     EXPECT_EQ(parse_seconds("9999999.999"), 9999999999ms); // read as digits: no rounding at the top of the range
     EXPECT_EQ(parse_seconds("0009.5"), 9500ms);
+    // The limit holds whatever the caller gives as one: no overflow past it.
+    EXPECT_FALSE(parse_seconds("99999999999999999999", 1e300));
+    EXPECT_EQ(parse_seconds("9200000000000000", 1e300), std::chrono::milliseconds(9200000000000000000));
+    EXPECT_FALSE(parse_seconds("1", std::nan("")));
     EXPECT_EQ(parse_seconds(".5"), 500ms);
     EXPECT_EQ(parse_seconds("1."), 1000ms);
     EXPECT_EQ(parse_seconds("0.0001"), 1ms); // never rounded down to nothing
