@@ -6,6 +6,7 @@
 #include "continuation.hpp"
 #include "exec.hpp"
 #include "supervise.hpp"
+#include "win.hpp"
 
 #include <cstdio>
 #include <optional>
