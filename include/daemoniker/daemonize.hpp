@@ -6,7 +6,7 @@
 ///   (status 0, or 1 with a one-line message); the daemon continues.
 /// - daemonize_or_throw(): the same, but a failure is thrown to the caller
 ///   (AlreadyRunning, StartupError, ...) instead of ending the process.
-/// - Daemonizer / with_daemonizer(): the Python original's context manager,
+/// - Daemonizer / with_daemonizer(): Python Daemoniker's context manager,
 ///   for setup code that must run once and parent-only code after success.
 ///
 /// reopen_streams() serves log rotation in the daemon.
@@ -99,7 +99,7 @@ std::tuple<std::decay_t<Args>...> daemonize_or_throw(const std::filesystem::path
     return *detail::daemonize(pid_file, options, detail::Original::ends_or_throws, std::forward<Args>(args)...);
 }
 
-/// The Python original's context manager as an RAII object.
+/// Python Daemoniker's context manager as an RAII object.
 ///
 ///     daemoniker::Daemonizer daemonizer;
 ///     if (daemonizer.is_setup()) { /* runs once, before daemonizing */ }

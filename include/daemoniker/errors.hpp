@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The exception hierarchy. It mirrors the Python original (DaemonikerException,
+/// The exception hierarchy. It mirrors Python Daemoniker's (DaemonikerException,
 /// SignalError, ReceivedSignal, SIGINT/SIGTERM/SIGABRT) with C++ names that do
 /// not collide with the `<csignal>` macros.
 
@@ -45,7 +45,7 @@ DAEMONIKER_API std::error_code make_error_code(errc e) noexcept;
 /// A process identifier wide enough for POSIX `pid_t` and Win32 `DWORD`.
 using process_id = std::int64_t;
 
-/// Base of every exception the library throws (the seed's DaemonikerException).
+/// Base of every exception the library throws (DaemonikerException in Python Daemoniker).
 /// `code()` carries the operating system's error (errno or GetLastError, in
 /// `std::system_category()`) when one caused the failure, otherwise it is empty.
 class DAEMONIKER_API Error : public std::runtime_error {
@@ -135,14 +135,14 @@ public:
     using StartupError::StartupError;
 };
 
-/// Sending or handling a signal failed (the seed's SignalError).
+/// Sending or handling a signal failed (SignalError in Python Daemoniker).
 class DAEMONIKER_API SignalError : public Error {
 public:
     using Error::Error;
 };
 
 /// A signal arrived and its default handler turned it into this exception in
-/// the thread that waited for it (the seed's ReceivedSignal).
+/// the thread that waited for it (ReceivedSignal in Python Daemoniker).
 class DAEMONIKER_API ReceivedSignal : public Error {
 public:
     ReceivedSignal(int signal_number, const std::string& what);
@@ -153,19 +153,19 @@ private:
     int signal_number_;
 };
 
-/// SIGINT was received (the seed's SIGINT exception).
+/// SIGINT was received (SIGINT in Python Daemoniker).
 class DAEMONIKER_API SigInt : public ReceivedSignal {
 public:
     SigInt();
 };
 
-/// SIGTERM was received (the seed's SIGTERM exception).
+/// SIGTERM was received (SIGTERM in Python Daemoniker).
 class DAEMONIKER_API SigTerm : public ReceivedSignal {
 public:
     SigTerm();
 };
 
-/// SIGABRT was received (the seed's SIGABRT exception).
+/// SIGABRT was received (SIGABRT in Python Daemoniker).
 class DAEMONIKER_API SigAbrt : public ReceivedSignal {
 public:
     SigAbrt();

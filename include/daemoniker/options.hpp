@@ -1,28 +1,28 @@
 #pragma once
 /// \file
 /// Options of daemonize(), daemonize_or_throw() and Daemonizer, named and
-/// defaulted as in the Python original. Fill them with designated
+/// defaulted as in Python Daemoniker, whose API this library ports. Fill them with designated
 /// initializers, naming any members you set **in declaration order** (C++
 /// requires it; a member out of order does not compile):
 ///
 ///     daemoniker::Options opts{.chdir = "/", .stdout_goto = "/var/log/d.log", .umask = 022};
 ///
-/// The order is the Python original's keyword order of daemonize() (after
+/// The order is the keyword order of Python Daemoniker's daemonize() (after
 /// the PID file, which is the function's own first argument), then the
 /// members only this library has:
 ///
 /// | # | member | origin |
 /// |---|---|---|
-/// | 1 | chdir | Python original |
-/// | 2 | stdin_goto | Python original |
-/// | 3 | stdout_goto | Python original |
-/// | 4 | stderr_goto | Python original |
-/// | 5 | umask | Python original |
-/// | 6 | shielded_fds | Python original |
-/// | 7 | fd_fallback_limit | Python original |
-/// | 8 | success_timeout | Python original |
-/// | 9 | strip_cmd_args | Python original |
-/// | 10 | explicit_rescript | Python original |
+/// | 1 | chdir | Python Daemoniker |
+/// | 2 | stdin_goto | Python Daemoniker |
+/// | 3 | stdout_goto | Python Daemoniker |
+/// | 4 | stderr_goto | Python Daemoniker |
+/// | 5 | umask | Python Daemoniker |
+/// | 6 | shielded_fds | Python Daemoniker |
+/// | 7 | fd_fallback_limit | Python Daemoniker |
+/// | 8 | success_timeout | Python Daemoniker |
+/// | 9 | strip_cmd_args | Python Daemoniker |
+/// | 10 | explicit_rescript | Python Daemoniker |
 /// | 11 | allow_threads | C++ only |
 /// | 12 | detach | C++ only |
 
@@ -42,13 +42,13 @@ enum class Detach {
 };
 
 /// How to daemonize. Members in the order designated initializers must
-/// follow (see the table in the file comment): the Python original's, then
+/// follow (see the table in the file comment): Python Daemoniker's, then
 /// the C++-only ones. New members are only ever added at the end.
 struct Options {
     // Every member has a default member initializer, so designated
     // initializers that name only some of them compile warning-free.
 
-    // ---- the Python original's options, in its order ----
+    // ---- Python Daemoniker's options, in its order ----
 
     /// Working directory of the daemon. Default: the current directory at
     /// the time of the call, made absolute. Prefer "/" (or a data directory)
@@ -85,7 +85,7 @@ struct Options {
 
     /// How long the original process waits for the daemon's report of
     /// success. On timeout the daemon is killed and a StartupTimeout is raised.
-    /// Must be positive. Default 30 s. (The Python original applied it on
+    /// Must be positive. Default 30 s. (Python Daemoniker applies it on
     /// Windows only; here it applies on both platforms.)
     std::chrono::milliseconds success_timeout = std::chrono::seconds(30);
 

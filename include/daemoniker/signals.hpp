@@ -3,7 +3,7 @@
 /// Handling signals in the daemon and sending them through its PID file.
 ///
 /// SIGINT, SIGTERM and SIGABRT (the three that exist on both POSIX and
-/// Windows) have a *default action* that mirrors the Python original's
+/// Windows) have a *default action* that mirrors Python Daemoniker's
 /// "raise the matching exception in the main thread": the signal is recorded,
 /// and the main thread receives SigInt / SigTerm / SigAbrt from wait() or
 /// check(), sees its std::stop_token requested, and can poll a descriptor.
@@ -149,7 +149,7 @@ public:
     using native_handle_type = int; ///< a descriptor that polls readable
 #endif
 
-    /// Actions for the three seed signals; SIGHUP, SIGUSR1 and SIGUSR2 start
+    /// Actions for SIGINT, SIGTERM and SIGABRT; SIGHUP, SIGUSR1 and SIGUSR2 start
     /// with the system's default and can be set().
     explicit SignalHandler(std::filesystem::path pid_file, SignalAction sigint = default_action,
                            SignalAction sigterm = default_action, SignalAction sigabrt = default_action);
