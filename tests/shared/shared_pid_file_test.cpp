@@ -76,19 +76,6 @@ protected:
         stop(pid);
     }
 
-    // Every reader refuses the file with errc::writable_by_others.
-    void expect_not_believed(const std::filesystem::path& file) {
-        std::error_code ec;
-        const auto info = daemoniker::inspect_pid_file(file, ec);
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-        EXPECT_EQ(info.state, daemoniker::PidFileState::absent);
-        EXPECT_THROW((void)daemoniker::inspect_pid_file(file), daemoniker::PidFileError);
-        EXPECT_FALSE(daemoniker::is_running(file, ec));
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-        daemoniker::send(file, daemoniker::Signal::sigterm, ec);
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-        EXPECT_THROW(daemoniker::send(file, daemoniker::Signal::sigterm), daemoniker::SignalError);
-    }
 };
 
 TEST_F(PidFile, SecondStartIsRefusedNamingTheHolder) {

@@ -77,6 +77,10 @@ bool let_everyone_write(const std::filesystem::path& path);
 /// Takes that away again (POSIX: mode 0644; Windows: Everyone may read).
 bool let_only_owner_write(const std::filesystem::path& path);
 
+/// Every reader of the library (inspect_pid_file, is_running, send, with
+/// and without error_code) refuses `file` with errc::writable_by_others.
+void expect_not_believed(const std::filesystem::path& file);
+
 /// The system's text for "no such file or directory" as the library reports
 /// it for a missing directory (POSIX: ENOENT; Windows: ERROR_PATH_NOT_FOUND
 /// or ERROR_FILE_NOT_FOUND, the one the system gives).

@@ -137,17 +137,6 @@ Result ProcessTest::run(const std::filesystem::path& exe, const std::vector<std:
     return Result{static_cast<int>(r.exit_code & 0xff), r.pid, r.out, r.err};
 }
 
-Result ProcessTest::helper(const std::string& mode, const std::vector<std::string>& kv,
-                           const std::vector<std::string>& env) {
-    std::error_code ec;
-    std::filesystem::remove(path("report"), ec);
-    std::vector<std::string> args{mode, p("d.pid"), p("report")};
-    args.insert(args.end(), kv.begin(), kv.end());
-    return run(helper_path(), args, env);
-}
-
-Result ProcessTest::cli(const std::vector<std::string>& args) { return run(cli_path(), args, {}, 60s); }
-
 void ProcessTest::record(Pid pid) {
     HANDLE h = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
                              static_cast<DWORD>(pid));

@@ -6,6 +6,8 @@
 
 #include "win_support.hpp"
 
+#include "../shared/support.hpp"
+
 #include "win.hpp" // lets_others_write(): the rule itself
 
 #include <daemoniker/daemoniker.hpp>
@@ -116,19 +118,6 @@ protected:
         record(pid);
         return pid;
     }
-
-    // Every reader refuses the file with errc::writable_by_others.
-    void expect_not_believed(const std::filesystem::path& file) {
-        std::error_code ec;
-        const auto info = daemoniker::inspect_pid_file(file, ec);
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-        EXPECT_EQ(info.state, daemoniker::PidFileState::absent);
-        EXPECT_THROW((void)daemoniker::inspect_pid_file(file), daemoniker::PidFileError);
-        EXPECT_FALSE(daemoniker::is_running(file, ec));
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-        daemoniker::send(file, daemoniker::Signal::sigterm, ec);
-        EXPECT_EQ(ec, daemoniker::errc::writable_by_others) << ec.message();
-    }
 };
 
 // C:\ passes Authenticated Users Modify on to everything created below it:
@@ -175,17 +164,17 @@ TEST_F(WinPidFile, FilesThatUsersOrAuthenticatedUsersMayWriteOrWithANullDaclAreN
                        dacl_text(file) + "; ";
             continue;
         }
-        expect_not_believed(file);
+        shared::expect_not_believed(file);
     }
     const auto open = path("null.pid");
     write_bytes(open, "4242\n");
     ASSERT_EQ(set_null_dacl(open), 0u);
     if (has_null_dacl(open)) {
-        expect_not_believed(open);
+        shared::expect_not_believed(open);
     } else {
         lacking += "a NULL DACL was accepted but reads back as " + dacl_text(open) + "; ";
         // What Wine made of it (Everyone: full access) is refused all the same.
-        if (dacl_allows_write(open, WinWorldSid)) expect_not_believed(open);
+        if (dacl_allows_write(open, WinWorldSid)) shared::expect_not_believed(open);
     }
     if (!lacking.empty())
         GTEST_SKIP() << "this system keeps no file DACL as set (Wine 8 maps a DACL onto the Unix mode's owner and "
