@@ -2,6 +2,7 @@
 
 #include "descriptors.hpp"
 
+#include "posix_features.hpp"
 #include "sys.hpp"
 
 #include <cerrno>
@@ -24,7 +25,7 @@ bool kept(int fd, const int* keep, int n) noexcept {
 
 // 0 on success, ENOSYS when close_range does not exist here.
 int by_close_range(const int* keep, int n) noexcept {
-#if defined(SYS_close_range)
+#if DAEMONIKER_HAVE_CLOSE_RANGE
     unsigned lo = 0;
     for (int i = 0; i <= n; ++i) {
         const unsigned hi = i < n ? static_cast<unsigned>(keep[i]) : UINT_MAX;
@@ -42,9 +43,19 @@ int by_close_range(const int* keep, int n) noexcept {
 #endif
 }
 
+// The directories that list this process's open descriptors. /dev/fd on
+// macOS and FreeBSD (with fdescfs mounted; without it, it lists only 0-2,
+// which is why a system with /proc asks /proc first); on Linux it is a link
+// to /proc/self/fd.
+#if DAEMONIKER_HAVE_PROC
+constexpr const char* descriptor_dirs[] = {"/proc/self/fd", "/dev/fd"};
+#else
+constexpr const char* descriptor_dirs[] = {"/dev/fd"};
+#endif
+
 // 0 on success, ENOENT when no descriptor directory is mounted.
 int by_directory(const int* keep, int n) noexcept {
-    for (const char* dir_path : {"/proc/self/fd", "/dev/fd"}) {
+    for (const char* dir_path : descriptor_dirs) {
         DIR* dir = ::opendir(dir_path);
         if (dir == nullptr) continue;
         const int own = ::dirfd(dir);

@@ -27,6 +27,7 @@
 
 #include "pid_file_internal.hpp"
 #include "pidfd.hpp"
+#include "posix_features.hpp"
 #include "sys.hpp"
 #include "unique_fd.hpp"
 
@@ -67,7 +68,7 @@ void pause_for(long nanoseconds) noexcept {
 // ---- locks -----------------------------------------------------------------
 
 int lock_cmd(bool set) noexcept {
-#ifdef F_OFD_SETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
     return set ? F_OFD_SETLK : F_OFD_GETLK;
 #else
     return set ? F_SETLK : F_GETLK;
@@ -89,7 +90,7 @@ struct flock whole_file(short type) noexcept {
 int try_lock(int fd) noexcept {
     auto fl = whole_file(F_WRLCK);
     if (sys::retry([&] { return ::fcntl(fd, lock_cmd(true), &fl); }) == 0) return 0;
-#ifdef F_OFD_SETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
     if (errno == EINVAL) { // kernel without OFD locks
         fl = whole_file(F_WRLCK);
         if (sys::retry([&] { return ::fcntl(fd, F_SETLK, &fl); }) == 0) return 0;
@@ -104,7 +105,7 @@ enum class RecordLock { none, exclusive, shared, error };
 RecordLock record_lock(int fd) noexcept {
     auto fl = whole_file(F_WRLCK);
     if (::fcntl(fd, lock_cmd(false), &fl) == -1) {
-#ifdef F_OFD_GETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
         if (errno != EINVAL) return RecordLock::error;
         fl = whole_file(F_WRLCK);
         if (::fcntl(fd, F_GETLK, &fl) == -1) return RecordLock::error;
@@ -294,7 +295,7 @@ std::string owner_text(uid_t uid) {
 }
 
 int open_tmpfile(const std::filesystem::path& dir) noexcept {
-#ifdef O_TMPFILE
+#if DAEMONIKER_HAVE_O_TMPFILE
     return ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 #else
     (void)dir;
@@ -306,11 +307,17 @@ int open_tmpfile(const std::filesystem::path& dir) noexcept {
 // Links the unnamed file `fd` at `path`: 0, EEXIST when someone was faster,
 // ENOTSUP when this system cannot (no /proc), another errno on error.
 int link_tmpfile(int fd, const std::filesystem::path& path) noexcept {
+#if DAEMONIKER_HAVE_O_TMPFILE
     char proc[64];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     if (::linkat(AT_FDCWD, proc, AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
     if (errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0) return ENOTSUP;
     return errno;
+#else
+    (void)fd;
+    (void)path;
+    return ENOTSUP;
+#endif
 }
 
 int open_existing(const std::filesystem::path& path, int access) noexcept {
