@@ -214,6 +214,12 @@ std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t u
     return foreign;
 }
 
+bool group_members_checked() noexcept {
+    // Without /proc the members are unknown; a caller other than root
+    // reaches only processes it could signal one by one anyway.
+    return DAEMONIKER_HAVE_PROC || ::geteuid() != 0;
+}
+
 bool group_alive(process_id pgid) {
     const auto alive = find_in_group(pgid, [](long long) { return true; });
     return alive ? *alive : ::kill(-static_cast<pid_t>(pgid), 0) == 0;

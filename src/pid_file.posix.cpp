@@ -488,16 +488,20 @@ Outcome create(const std::filesystem::path& dir, const std::filesystem::path& pa
         return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
     }));
     if (!fd) return errno == EEXIST ? Outcome::retry : fail(Step::pid_file_open, errno);
-    int e = sys::injected(Step::pid_file_lock);
+    Step step = Step::pid_file_lock;
+    int e = sys::injected(step);
     if (e == 0) e = try_flock(fd.get(), 100);
     if (e == EWOULDBLOCK) { // a start that found it empty and stale is taking it over
         fd.reset();
         return Outcome::retry;
     }
-    if (e == 0) e = sys::injected(Step::pid_file_write);
+    if (e == 0) {
+        step = Step::pid_file_write;
+        e = sys::injected(step);
+    }
     if (e == 0) e = write_pid(fd.get(), pid);
     const auto locked = e == 0 ? lock_for_daemon(fd.get(), true, failure) : Outcome::failed;
-    if (e != 0) failure = {Step::pid_file_write, e, {}, 0};
+    if (e != 0) failure = {step, e, {}, 0};
     if (locked != Outcome::held) ::unlink(path.c_str());
     return locked;
 }
