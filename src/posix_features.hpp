@@ -36,11 +36,19 @@
 #include <sys/syscall.h>
 #endif
 
+// syscall(2): glibc declares it only with _DEFAULT_SOURCE or _GNU_SOURCE,
+// which a build that asks for strict POSIX (-D_POSIX_C_SOURCE) does not get.
+#if defined(__linux__) && (defined(_DEFAULT_SOURCE) || defined(_GNU_SOURCE))
+#define DAEMONIKER_LINUX_SYSCALL 1
+#else
+#define DAEMONIKER_LINUX_SYSCALL 0
+#endif
+
 #if defined(DAEMONIKER_PORTABLE_POSIX) && DAEMONIKER_PORTABLE_POSIX + 0 == 0
 #error "DAEMONIKER_PORTABLE_POSIX is defined as 0: define it (as 1) or leave it undefined"
 #endif
 
-#if !defined(DAEMONIKER_PORTABLE_POSIX) && defined(__linux__) && defined(SYS_close_range)
+#if !defined(DAEMONIKER_PORTABLE_POSIX) && DAEMONIKER_LINUX_SYSCALL && defined(SYS_close_range)
 #define DAEMONIKER_HAVE_CLOSE_RANGE 1
 #elif !defined(DAEMONIKER_PORTABLE_POSIX) && defined(__FreeBSD__)
 #include <sys/syscall.h>
@@ -74,7 +82,7 @@
 #define DAEMONIKER_HAVE_O_TMPFILE 0
 #endif
 
-#if !defined(DAEMONIKER_PORTABLE_POSIX) && defined(__linux__) && defined(SYS_pidfd_open) && \
+#if !defined(DAEMONIKER_PORTABLE_POSIX) && DAEMONIKER_LINUX_SYSCALL && defined(SYS_pidfd_open) && \
     defined(SYS_pidfd_send_signal)
 #define DAEMONIKER_HAVE_PIDFD 1
 #else

@@ -464,9 +464,18 @@ TEST_F(CliRace, EightConcurrentRestarts) {
                 EXPECT_TRUE(starts_with(err, "daemoniker: restart: the program (pid ") &&
                             contains(err, " was killed by SIGTERM "))
 #else
-                // Without a subreaper the command cannot tell how it ended.
+                // Without a subreaper the command cannot tell how it ended:
+                // "exited" where the default build says "was killed by
+                // SIGTERM". Also seen here, in about 2 rounds of 100 and not
+                // yet explained (docs/platforms.md, open questions): the
+                // program became ready after another restart's program had
+                // taken the file; this restart says so and stops its own, so
+                // one daemon remains (checked below).
                 EXPECT_TRUE(starts_with(err, "daemoniker: restart: the program (pid ") &&
-                            contains(err, ended_before_ready("")))
+                            (contains(err, ") exited ") ||
+                             (contains(err, ") runs, but its PID file '") &&
+                              contains(err, "' was replaced by another process (it names pid ") &&
+                              contains(err, "); the program was stopped"))))
 #endif
                     << describe(r);
                 break;
