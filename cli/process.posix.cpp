@@ -304,7 +304,11 @@ std::optional<std::string> reap_child(process_id pid) {
     if (r != static_cast<pid_t>(pid)) return std::nullopt;
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
+#ifdef WCOREDUMP // not in POSIX.1-2008; Linux, the BSDs and macOS have it
         return "was killed by " + signal_name(WTERMSIG(status)) + (WCOREDUMP(status) ? " (core dumped)" : "");
+#else
+        return "was killed by " + signal_name(WTERMSIG(status));
+#endif
     return "ended";
 }
 

@@ -281,7 +281,7 @@ void reset_signals() noexcept {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
-    for (int sig = 1; sig < NSIG; ++sig)
+    for (int sig = 1; sig < DAEMONIKER_NSIG; ++sig)
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
 }
 

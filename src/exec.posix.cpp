@@ -39,7 +39,12 @@ int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, Drop
         failed = call;
         return errno;
     };
-    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
+#if defined(__APPLE__) // setgroups(int, const gid_t*) there; size_t on Linux and the BSDs
+    const int group_count = static_cast<int>(groups.size());
+#else
+    const auto group_count = groups.size();
+#endif
+    if (int e = check(DropCall::setgroups, ::setgroups(group_count, groups.data()))) return e;
     if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
     if (!c.uid) return 0;
     if (int e = check(DropCall::setuid, ::setuid(uid))) return e;

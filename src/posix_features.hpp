@@ -24,6 +24,9 @@
 //   DAEMONIKER_HAVE_SOCK_CLOEXEC    SOCK_CLOEXEC, SOCK_NONBLOCK for socket(2) (not macOS)
 //   DAEMONIKER_HAVE_MSG_NOSIGNAL    MSG_NOSIGNAL for send(2) (not macOS)
 //
+// And one constant: DAEMONIKER_NSIG, one more than the highest signal
+// number (NSIG is not in POSIX.1-2008; every system has it by default).
+//
 // Headers that define the system's macros are included here, so that a
 // check never depends on what the including file happened to include first.
 
@@ -132,4 +135,13 @@
 #define DAEMONIKER_HAVE_MSG_NOSIGNAL 1
 #else
 #define DAEMONIKER_HAVE_MSG_NOSIGNAL 0
+#endif
+
+#if defined(NSIG)
+#define DAEMONIKER_NSIG NSIG
+#elif defined(_NSIG)
+#define DAEMONIKER_NSIG _NSIG
+#else
+// Too high is harmless: sigaction() and sigaddset() refuse what is no signal.
+#define DAEMONIKER_NSIG 128
 #endif

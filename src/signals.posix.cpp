@@ -12,6 +12,7 @@
 
 #include "pid_file_internal.hpp"
 #include "cloexec_pipe.hpp"
+#include "posix_features.hpp"
 #include "pidfd.hpp"
 #include "sys.hpp"
 
@@ -255,7 +256,7 @@ namespace daemoniker {
 
 void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept {
     ec.clear();
-    if (signal_number <= 0 || signal_number >= NSIG) {
+    if (signal_number <= 0 || signal_number >= DAEMONIKER_NSIG) {
         ec = make_error_code(errc::invalid_signal);
         return;
     }
