@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,9 +55,25 @@ constexpr const char* descriptor_dirs[] = {"/proc/self/fd", "/dev/fd"};
 constexpr const char* descriptor_dirs[] = {"/dev/fd"};
 #endif
 
+// Whether `dir_path` lists every open descriptor. FreeBSD's /dev/fd without
+// fdescfs mounted on it is part of devfs and lists only 0-2: closing what it
+// lists would leave the others open. (The check Python's subprocess makes.)
+bool lists_all(const char* dir_path) noexcept {
+#if defined(__FreeBSD__) || defined(__DragonFly__)
+    struct stat dev {};
+    struct stat fd_dir {};
+    if (std::strcmp(dir_path, "/dev/fd") == 0)
+        return ::stat("/dev", &dev) == 0 && ::stat(dir_path, &fd_dir) == 0 && dev.st_dev != fd_dir.st_dev;
+#else
+    (void)dir_path;
+#endif
+    return true;
+}
+
 // 0 on success, ENOENT when no descriptor directory is mounted.
 int by_directory(const int* keep, int n) noexcept {
     for (const char* dir_path : descriptor_dirs) {
+        if (!lists_all(dir_path)) continue;
         DIR* dir = ::opendir(dir_path);
         if (dir == nullptr) continue;
         const int own = ::dirfd(dir);

@@ -221,6 +221,46 @@ TEST_F(Cli, LockEndsWithTheProgramEvenWhenItsChildrenLive) {
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
 }
 
+// The keeper killed with SIGKILL cannot remove the file nor stop the program.
+TEST_F(Cli, KeeperKilledWithSigkillTakesTheProgramAlong) {
+    const pid_t pid = start_ready({"ready-after", "0"});
+    ASSERT_GT(pid, 0);
+    const pid_t keeper = keeper_of(pid);
+    ASSERT_GT(keeper, 0);
+    ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+    const auto killed = wait_exit(keeper); // this subreaper's child
+    ASSERT_TRUE(killed.has_value());
+    EXPECT_TRUE(WIFSIGNALED(*killed) && WTERMSIG(*killed) == SIGKILL) << *killed;
+    keepers_.erase(pid);
+#ifndef DAEMONIKER_PORTABLE_POSIX
+    // PR_SET_PDEATHSIG(SIGKILL): the program ends with its keeper, so the
+    // file, left behind unlocked, never names a running program.
+    const auto status = wait_exit(pid); // reparented to this subreaper
+    ASSERT_TRUE(status.has_value());
+    recorded_.erase(pid);
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+    const auto r = cli({"status", pid_file().string()});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("dead, stale PID file"), std::string::npos) << r.out;
+#else
+    // The weaker guarantee: without PR_SET_PDEATHSIG the program outlives
+    // its keeper, and its PID file, unlocked now, names a live process.
+    // Nothing believes the file: status calls it unverified, and stop
+    // refuses to signal; the program must be stopped by other means.
+    EXPECT_TRUE(runs(pid));
+    auto r = cli({"status", pid_file().string()});
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("running, unverified (pid " + std::to_string(pid) + "): the PID file is not locked"),
+              std::string::npos)
+        << r.out;
+    r = cli({"stop", pid_file().string()});
+    EXPECT_EQ(r.status, 4) << r.err;
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    EXPECT_TRUE(wait_exit(pid).has_value()); // reparented to this subreaper
+    recorded_.erase(pid);
+#endif
+}
+
 // ---- stop schedules ---------------------------------------------------------
 
 TEST_F(Cli, RetryEscalatesToKillOnSchedule) {
