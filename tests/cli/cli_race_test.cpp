@@ -466,7 +466,7 @@ TEST_F(CliRace, EightConcurrentRestarts) {
 #else
                 // Without a subreaper the command cannot tell how it ended:
                 // "exited" where the default build says "was killed by
-                // SIGTERM". Also seen here, in about 2 rounds of 100 and not
+                // SIGTERM". Also seen here, in 2 rounds of 100 of one run, not
                 // yet explained (docs/platforms.md, open questions): the
                 // program became ready after another restart's program had
                 // taken the file; this restart says so and stops its own, so
