@@ -89,7 +89,13 @@ std::vector<std::uint32_t> supplementary_groups(const User& user, std::uint32_t 
     for (int attempt = 0; attempt < 8; ++attempt) {
         groups.resize(static_cast<std::size_t>(count));
         int n = count;
-        if (::getgrouplist(user.name.c_str(), static_cast<gid_t>(gid), groups.data(), &n) >= 0) {
+#if defined(__APPLE__) // getgrouplist(const char*, int, int*, int*) there
+        const int listed = ::getgrouplist(user.name.c_str(), static_cast<int>(gid),
+                                          reinterpret_cast<int*>(groups.data()), &n);
+#else
+        const int listed = ::getgrouplist(user.name.c_str(), static_cast<gid_t>(gid), groups.data(), &n);
+#endif
+        if (listed >= 0) {
             groups.resize(static_cast<std::size_t>(n));
             return {groups.begin(), groups.end()};
         }

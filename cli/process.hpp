@@ -89,6 +89,10 @@ process_id process_group_of(const Process& process, std::error_code& ec);
 /// processes could not signal (a program that joined its keeper's group, for
 /// instance). std::nullopt when all are `uid`'s (or the system cannot tell).
 std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t uid);
+/// Whether foreign_member_uid() can be believed for this caller: false where
+/// the system cannot list a group's members (no /proc) and the caller is
+/// root, whose signal would reach any process in the group.
+bool group_members_checked() noexcept;
 /// The real uid of a process (std::nullopt when it cannot be read).
 std::optional<std::uint32_t> process_uid(process_id pid);
 /// Sends `signal` to every process of group `pgid`.

@@ -26,9 +26,6 @@
 #include <unistd.h>
 #include <utility>
 #include <vector>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 
 namespace daemoniker::cli {
 namespace {
@@ -36,6 +33,11 @@ namespace {
 // The fields of /proc/PID/stat after "(comm)": [0] is the state (field 3 in
 // proc(5)), [19] the start time in clock ticks after boot (field 22).
 std::optional<std::vector<std::string>> proc_stat(process_id pid, bool& no_proc) {
+#if !DAEMONIKER_HAVE_PROC
+    (void)pid;
+    no_proc = true;
+    return std::nullopt;
+#endif
     no_proc = false;
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     if (!in) {
@@ -54,6 +56,9 @@ std::optional<std::vector<std::string>> proc_stat(process_id pid, bool& no_proc)
 }
 
 std::optional<double> system_uptime() {
+#if !DAEMONIKER_HAVE_PROC
+    return std::nullopt;
+#endif
     std::ifstream in("/proc/uptime");
     double up = 0;
     if (!(in >> up)) return std::nullopt;
@@ -155,6 +160,10 @@ std::error_code signal_group(process_id pgid, int signal) {
 }
 
 std::optional<std::uint32_t> process_uid(process_id pid) {
+#if !DAEMONIKER_HAVE_PROC
+    (void)pid;
+    return std::nullopt;
+#endif
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(in, line);)
         if (line.rfind("Uid:", 0) == 0) {
@@ -171,6 +180,9 @@ namespace {
 // did. nullopt when /proc cannot be read.
 template <class F>
 std::optional<bool> find_in_group(process_id pgid, F stop_at) {
+#if !DAEMONIKER_HAVE_PROC
+    return std::nullopt;
+#endif
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) return std::nullopt;
     const std::string group = std::to_string(pgid);
@@ -202,6 +214,12 @@ std::optional<std::uint32_t> foreign_member_uid(process_id pgid, std::uint32_t u
     return foreign;
 }
 
+bool group_members_checked() noexcept {
+    // Without /proc the members are unknown; a caller other than root
+    // reaches only processes it could signal one by one anyway.
+    return DAEMONIKER_HAVE_PROC || ::geteuid() != 0;
+}
+
 bool group_alive(process_id pgid) {
     const auto alive = find_in_group(pgid, [](long long) { return true; });
     return alive ? *alive : ::kill(-static_cast<pid_t>(pgid), 0) == 0;
@@ -230,6 +248,10 @@ bool is_exiting(process_id pid) {
     // (do_exit: exit_mm, then exit_files); an exec replaces the memory
     // before it closes the close-on-exec descriptors. So after one of them
     // closed, a missing executable link means the process is dying.
+#if !DAEMONIKER_HAVE_PROC
+    (void)pid;
+    return false;
+#endif
     char link[64];
     char target[16];
     std::snprintf(link, sizeof link, "/proc/%lld/exe", static_cast<long long>(pid));
@@ -255,13 +277,18 @@ std::optional<std::chrono::duration<double>> file_age(const std::filesystem::pat
     struct stat st {};
     timespec now{};
     if (::stat(path.c_str(), &st) != 0 || ::clock_gettime(CLOCK_REALTIME, &now) != 0) return std::nullopt;
-    const double modified = static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+#if defined(__APPLE__)
+    const timespec& mtime = st.st_mtimespec;
+#else
+    const timespec& mtime = st.st_mtim;
+#endif
+    const double modified = static_cast<double>(mtime.tv_sec) + static_cast<double>(mtime.tv_nsec) / 1e9;
     const double current = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
     return std::chrono::duration<double>(current - modified);
 }
 
 bool become_subreaper() noexcept {
-#if defined(__linux__) && defined(PR_SET_CHILD_SUBREAPER)
+#if DAEMONIKER_HAVE_SUBREAPER
     return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 #else
     return false;
@@ -277,7 +304,11 @@ std::optional<std::string> reap_child(process_id pid) {
     if (r != static_cast<pid_t>(pid)) return std::nullopt;
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status))
+#ifdef WCOREDUMP // not in POSIX.1-2008; Linux, the BSDs and macOS have it
         return "was killed by " + signal_name(WTERMSIG(status)) + (WCOREDUMP(status) ? " (core dumped)" : "");
+#else
+        return "was killed by " + signal_name(WTERMSIG(status));
+#endif
     return "ended";
 }
 

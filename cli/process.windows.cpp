@@ -107,6 +107,8 @@ bool group_alive(process_id) { return false; }
 
 std::optional<std::uint32_t> foreign_member_uid(process_id, std::uint32_t) { return std::nullopt; }
 
+bool group_members_checked() noexcept { return true; } // no process groups: --process-group is refused earlier
+
 std::optional<std::uint32_t> process_uid(process_id) { return std::nullopt; }
 
 bool is_exiting(process_id) { return false; }

@@ -11,6 +11,8 @@
 
 #include "common.hpp"
 
+#include "daemoniker_internal.hpp" // posix_features.hpp: which facilities this build uses
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -21,7 +23,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#ifdef __linux__
+#include <fcntl.h>
+#if DAEMONIKER_HAVE_SIGNALFD
 #include <sys/signalfd.h>
 #endif
 
@@ -52,7 +55,7 @@ struct Received {
 Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] std::uint32_t sender_uid) {
     Received r;
     char buf[notify_datagram_max + 1];
-#ifdef SCM_CREDENTIALS
+#if DAEMONIKER_HAVE_SCM_CREDENTIALS
     constexpr std::size_t creds_space = CMSG_SPACE(sizeof(ucred));
 #else
     constexpr std::size_t creds_space = 0;
@@ -74,7 +77,7 @@ Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] 
     } while (n < 0 && errno == EINTR);
     if (n < 0) return r;
     r.got = true;
-#ifdef SCM_CREDENTIALS
+#if DAEMONIKER_HAVE_SCM_CREDENTIALS
     bool credentials_ok = false; // SO_PASSCRED: the kernel attaches them to every datagram
 #else
     bool credentials_ok = true; // no way to tell the sender
@@ -89,7 +92,7 @@ Received receive(int fd, [[maybe_unused]] process_id main_pid, [[maybe_unused]] 
                 if (passed >= 0) ::close(passed);
             }
         }
-#ifdef SCM_CREDENTIALS
+#if DAEMONIKER_HAVE_SCM_CREDENTIALS
         if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
             ucred who{};
             std::memcpy(&who, CMSG_DATA(c), sizeof who);
@@ -127,10 +130,16 @@ NotifySocket::NotifySocket(std::optional<Owner> owner) {
         fail("address");
     }
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+#if DAEMONIKER_HAVE_SOCK_CLOEXEC
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) fail("socket");
+#else
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (fd_ < 0) fail("socket");
+    if (::fcntl(fd_, F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fd_, F_SETFL, O_NONBLOCK) != 0) fail("fcntl");
+#endif
     if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) fail("bind");
-#ifdef SO_PASSCRED
+#if DAEMONIKER_HAVE_SCM_CREDENTIALS
     const int on = 1;
     if (::setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) fail("SO_PASSCRED");
 #endif
@@ -148,35 +157,74 @@ NotifySocket::~NotifySocket() {
     if (!dir_.empty()) ::rmdir(dir_.c_str());
 }
 
+#if !DAEMONIKER_HAVE_SIGNALFD
+namespace {
+// Without signalfd: a self-pipe. The handler writes the signal's number;
+// taken() reads it. One Interrupts exists at a time (start's wait).
+int interrupt_pipe = -1;
+
+extern "C" void on_interrupt(int signal_number) {
+    const int saved = errno;
+    const auto byte = static_cast<unsigned char>(signal_number);
+    [[maybe_unused]] const auto n = ::write(interrupt_pipe, &byte, 1);
+    errno = saved;
+}
+} // namespace
+#endif
+
 struct Interrupts::Masks {
     sigset_t set{};
     sigset_t old{};
+    int write_end = -1;
 };
 
 Interrupts::Interrupts() : masks_(std::make_unique<Masks>()) {
-#ifdef __linux__
     sigemptyset(&masks_->set);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&masks_->set, sig);
+#if DAEMONIKER_HAVE_SIGNALFD
     if (::sigprocmask(SIG_BLOCK, &masks_->set, &masks_->old) != 0) return;
     fd_ = ::signalfd(-1, &masks_->set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (fd_ < 0) ::sigprocmask(SIG_SETMASK, &masks_->old, nullptr);
+#else
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    for (int fd : fds)
+        if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return;
+        }
+    fd_ = fds[0];
+    masks_->write_end = interrupt_pipe = fds[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
 #endif
 }
 
 Interrupts::~Interrupts() {
     if (fd_ < 0) return;
-    ::close(fd_);
     // The signals stay blocked: start ends once the wait is over, and is
     // still stopping the program, reporting and removing its socket. A
     // signal unblocked now (a second Ctrl-C, pending since) would end it
     // before that; blocked, it is discarded when the process exits.
+#if !DAEMONIKER_HAVE_SIGNALFD
+    ::sigprocmask(SIG_BLOCK, &masks_->set, nullptr);
+    ::close(masks_->write_end);
+    interrupt_pipe = -1;
+#endif
+    ::close(fd_);
 }
 
 int Interrupts::taken() const {
-#ifdef __linux__
+#if DAEMONIKER_HAVE_SIGNALFD
     signalfd_siginfo info{};
     if (fd_ >= 0 && ::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
         return static_cast<int>(info.ssi_signo);
+#else
+    unsigned char byte = 0;
+    if (fd_ >= 0 && ::read(fd_, &byte, 1) == 1) return byte;
 #endif
     return 0;
 }

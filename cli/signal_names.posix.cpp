@@ -3,6 +3,8 @@
 
 #include "signal_names.hpp"
 
+#include "daemoniker_internal.hpp" // posix_features.hpp: DAEMONIKER_NSIG
+
 #include <csignal>
 #include <string>
 
@@ -72,7 +74,7 @@ const SignalEntry table[] = {
 std::span<const SignalEntry> signal_table() noexcept { return table; }
 
 bool is_signal_number(int number) noexcept {
-    if (number <= 0 || number >= NSIG) return false;
+    if (number <= 0 || number >= DAEMONIKER_NSIG) return false;
     sigset_t probe;
     sigemptyset(&probe);
     return sigaddset(&probe, number) == 0;

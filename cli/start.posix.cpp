@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <memory>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -96,6 +97,10 @@ struct Started {
 // which removes the PID file before it exits.
 std::string reap_keeper(process_id keeper) {
     if (keeper <= 0) return "exited";
+    // Only a parent learns how the keeper ended. Without a subreaper (macOS,
+    // the BSDs) the keeper is init's, and waiting for it would tell nothing.
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(keeper), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return "exited";
     std::error_code ec;
     const Process k = Process::pin(keeper, ec);
     if (!ec) k.wait_exit(clock::now() + 5s);

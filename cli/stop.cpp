@@ -158,6 +158,11 @@ StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions&
         // Only what the program itself could signal: a group that also holds
         // another user's process (the program joined its keeper's group, say)
         // is not the program's to stop.
+        if (!group_members_checked())
+            return {exit_status::unknown, "--process-group: cannot tell which processes the process group " +
+                                              std::to_string(target.group) + " of pid " + std::to_string(p.pid) +
+                                              " holds on this system (no /proc), and root's signal would reach "
+                                              "them all; nothing was sent (refused)"};
         const auto uid = process_uid(p.pid);
         if (const auto other = uid ? foreign_member_uid(target.group, *uid) : std::nullopt)
             return {exit_status::unknown, "--process-group: the process group " + std::to_string(target.group) +

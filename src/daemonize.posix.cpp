@@ -7,11 +7,13 @@
 //
 // The order of the steps, and why, is in docs/how-it-works.md.
 
+#include "cloexec_pipe.hpp"
 #include "descriptors.hpp"
 #include "foreground.hpp"
 #include "continuation.hpp"
 #include "options.hpp"
 #include "pid_file_internal.hpp"
+#include "posix_features.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"
@@ -48,6 +50,9 @@ using clock = std::chrono::steady_clock;
 
 // Threads other than the caller, or -1 when this system cannot tell.
 int other_threads() noexcept {
+#if !DAEMONIKER_HAVE_PROC
+    return -1;
+#else
     DIR* dir = ::opendir("/proc/self/task");
     if (dir == nullptr) return -1;
     int count = 0;
@@ -55,6 +60,7 @@ int other_threads() noexcept {
         if (entry->d_name[0] != '.') ++count;
     ::closedir(dir);
     return count - 1;
+#endif
 }
 
 void check_environment(const Resolved& r) {
@@ -83,12 +89,7 @@ struct Pipe {
 
 Pipe make_pipe() {
     int fds[2];
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-#else
-    if (::pipe(fds) != 0 || ::fcntl(fds[0], F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fds[1], F_SETFD, FD_CLOEXEC) != 0)
-#endif
-        throw_pipe_error();
+    if (cloexec_pipe(fds) != 0) throw_pipe_error();
     return {fds[0], fds[1]};
 }
 
@@ -280,7 +281,7 @@ void reset_signals() noexcept {
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
-    for (int sig = 1; sig < NSIG; ++sig)
+    for (int sig = 1; sig < DAEMONIKER_NSIG; ++sig)
         if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr); // EINVAL for reserved ones: fine
 }
 

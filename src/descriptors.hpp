@@ -8,7 +8,8 @@ namespace daemoniker::detail {
 /// allows it:
 ///   1. close_range(2) over the gaps between kept descriptors (Linux >= 5.9,
 ///      FreeBSD >= 12.2);
-///   2. otherwise the descriptor directory (/proc/self/fd, then /dev/fd),
+///   2. otherwise the descriptor directory (/proc/self/fd, then /dev/fd:
+///      macOS, and FreeBSD where fdescfs is mounted on it),
 ///      closing only what is listed;
 ///   3. otherwise a loop to the RLIMIT_NOFILE soft limit (or `fallback_limit`
 ///      when that is infinite) that asks poll() about 1024 descriptors per

@@ -2,14 +2,17 @@
 
 #include "descriptors.hpp"
 
+#include "posix_features.hpp"
 #include "sys.hpp"
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,7 +27,7 @@ bool kept(int fd, const int* keep, int n) noexcept {
 
 // 0 on success, ENOSYS when close_range does not exist here.
 int by_close_range(const int* keep, int n) noexcept {
-#if defined(SYS_close_range)
+#if DAEMONIKER_HAVE_CLOSE_RANGE
     unsigned lo = 0;
     for (int i = 0; i <= n; ++i) {
         const unsigned hi = i < n ? static_cast<unsigned>(keep[i]) : UINT_MAX;
@@ -42,9 +45,35 @@ int by_close_range(const int* keep, int n) noexcept {
 #endif
 }
 
+// The directories that list this process's open descriptors. /dev/fd on
+// macOS and FreeBSD (with fdescfs mounted; without it, it lists only 0-2,
+// which is why a system with /proc asks /proc first); on Linux it is a link
+// to /proc/self/fd.
+#if DAEMONIKER_HAVE_PROC
+constexpr const char* descriptor_dirs[] = {"/proc/self/fd", "/dev/fd"};
+#else
+constexpr const char* descriptor_dirs[] = {"/dev/fd"};
+#endif
+
+// Whether `dir_path` lists every open descriptor. FreeBSD's /dev/fd without
+// fdescfs mounted on it is part of devfs and lists only 0-2: closing what it
+// lists would leave the others open. (The check Python's subprocess makes.)
+bool lists_all(const char* dir_path) noexcept {
+#if defined(__FreeBSD__) || defined(__DragonFly__)
+    struct stat dev {};
+    struct stat fd_dir {};
+    if (std::strcmp(dir_path, "/dev/fd") == 0)
+        return ::stat("/dev", &dev) == 0 && ::stat(dir_path, &fd_dir) == 0 && dev.st_dev != fd_dir.st_dev;
+#else
+    (void)dir_path;
+#endif
+    return true;
+}
+
 // 0 on success, ENOENT when no descriptor directory is mounted.
 int by_directory(const int* keep, int n) noexcept {
-    for (const char* dir_path : {"/proc/self/fd", "/dev/fd"}) {
+    for (const char* dir_path : descriptor_dirs) {
+        if (!lists_all(dir_path)) continue;
         DIR* dir = ::opendir(dir_path);
         if (dir == nullptr) continue;
         const int own = ::dirfd(dir);

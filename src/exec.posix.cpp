@@ -6,9 +6,11 @@
 //
 // Why a keeper and not a lock inherited by the program: docs/how-it-works.md.
 
+#include "cloexec_pipe.hpp"
 #include "continuation.hpp"
 #include "exec.hpp"
 #include "pid_file_internal.hpp"
+#include "posix_features.hpp"
 #include "startup.hpp"
 #include "sys.hpp"
 
@@ -17,9 +19,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/resource.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -40,7 +39,12 @@ int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, Drop
         failed = call;
         return errno;
     };
-    if (int e = check(DropCall::setgroups, ::setgroups(groups.size(), groups.data()))) return e;
+#if defined(__APPLE__) // setgroups(int, const gid_t*) there; size_t on Linux and the BSDs
+    const int group_count = static_cast<int>(groups.size());
+#else
+    const auto group_count = groups.size();
+#endif
+    if (int e = check(DropCall::setgroups, ::setgroups(group_count, groups.data()))) return e;
     if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
     if (!c.uid) return 0;
     if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
@@ -186,7 +190,7 @@ void ExecProgram::run_program(const Resolved& r, const DaemonPlan& plan, int rep
     int e = 0;
     for (int fd : r.shielded_fds)
         if (e == 0) e = clear_cloexec(fd);
-#if defined(__linux__) && defined(PR_SET_PDEATHSIG)
+#if DAEMONIKER_HAVE_PDEATHSIG
     // The program lives no longer than the keeper of its lock (a keeper
     // killed by SIGKILL takes it along), so the PID file never names a
     // running program without its lock. Set last: a change of credentials
@@ -209,7 +213,7 @@ void ExecProgram::run_program(const Resolved& r, const DaemonPlan& plan, int rep
 void ExecProgram::run(const Resolved& r, DaemonPlan& plan, int report_fd) const noexcept {
     close_for_daemon(r, report_fd, -1);
     int go[2];
-    if (::pipe2(go, O_CLOEXEC) != 0) fail_child(report_fd, {Step::fork_program, errno});
+    if (cloexec_pipe(go) != 0) fail_child(report_fd, {Step::fork_program, errno});
     const pid_t program = sys::call(Step::fork_program, [] { return ::fork(); });
     if (program < 0) fail_child(report_fd, {Step::fork_program, errno});
     if (program == 0) {

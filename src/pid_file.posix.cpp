@@ -27,6 +27,7 @@
 
 #include "pid_file_internal.hpp"
 #include "pidfd.hpp"
+#include "posix_features.hpp"
 #include "sys.hpp"
 #include "unique_fd.hpp"
 
@@ -67,7 +68,7 @@ void pause_for(long nanoseconds) noexcept {
 // ---- locks -----------------------------------------------------------------
 
 int lock_cmd(bool set) noexcept {
-#ifdef F_OFD_SETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
     return set ? F_OFD_SETLK : F_OFD_GETLK;
 #else
     return set ? F_SETLK : F_GETLK;
@@ -89,7 +90,7 @@ struct flock whole_file(short type) noexcept {
 int try_lock(int fd) noexcept {
     auto fl = whole_file(F_WRLCK);
     if (sys::retry([&] { return ::fcntl(fd, lock_cmd(true), &fl); }) == 0) return 0;
-#ifdef F_OFD_SETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
     if (errno == EINVAL) { // kernel without OFD locks
         fl = whole_file(F_WRLCK);
         if (sys::retry([&] { return ::fcntl(fd, F_SETLK, &fl); }) == 0) return 0;
@@ -104,7 +105,7 @@ enum class RecordLock { none, exclusive, shared, error };
 RecordLock record_lock(int fd) noexcept {
     auto fl = whole_file(F_WRLCK);
     if (::fcntl(fd, lock_cmd(false), &fl) == -1) {
-#ifdef F_OFD_GETLK
+#if DAEMONIKER_HAVE_OFD_LOCKS
         if (errno != EINVAL) return RecordLock::error;
         fl = whole_file(F_WRLCK);
         if (::fcntl(fd, F_GETLK, &fl) == -1) return RecordLock::error;
@@ -294,7 +295,7 @@ std::string owner_text(uid_t uid) {
 }
 
 int open_tmpfile(const std::filesystem::path& dir) noexcept {
-#ifdef O_TMPFILE
+#if DAEMONIKER_HAVE_O_TMPFILE
     return ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
 #else
     (void)dir;
@@ -306,11 +307,17 @@ int open_tmpfile(const std::filesystem::path& dir) noexcept {
 // Links the unnamed file `fd` at `path`: 0, EEXIST when someone was faster,
 // ENOTSUP when this system cannot (no /proc), another errno on error.
 int link_tmpfile(int fd, const std::filesystem::path& path) noexcept {
+#if DAEMONIKER_HAVE_O_TMPFILE
     char proc[64];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     if (::linkat(AT_FDCWD, proc, AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
     if (errno == ENOENT && ::access("/proc/self/fd", F_OK) != 0) return ENOTSUP;
     return errno;
+#else
+    (void)fd;
+    (void)path;
+    return ENOTSUP;
+#endif
 }
 
 int open_existing(const std::filesystem::path& path, int access) noexcept {
@@ -481,16 +488,20 @@ Outcome create(const std::filesystem::path& dir, const std::filesystem::path& pa
         return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
     }));
     if (!fd) return errno == EEXIST ? Outcome::retry : fail(Step::pid_file_open, errno);
-    int e = sys::injected(Step::pid_file_lock);
+    Step step = Step::pid_file_lock;
+    int e = sys::injected(step);
     if (e == 0) e = try_flock(fd.get(), 100);
     if (e == EWOULDBLOCK) { // a start that found it empty and stale is taking it over
         fd.reset();
         return Outcome::retry;
     }
-    if (e == 0) e = sys::injected(Step::pid_file_write);
+    if (e == 0) {
+        step = Step::pid_file_write;
+        e = sys::injected(step);
+    }
     if (e == 0) e = write_pid(fd.get(), pid);
     const auto locked = e == 0 ? lock_for_daemon(fd.get(), true, failure) : Outcome::failed;
-    if (e != 0) failure = {Step::pid_file_write, e, {}, 0};
+    if (e != 0) failure = {step, e, {}, 0};
     if (locked != Outcome::held) ::unlink(path.c_str());
     return locked;
 }

@@ -3,6 +3,8 @@
 // glibc 2.36 has wrappers, older ones do not. Both fail with ENOSYS where the
 // system has no such calls, so callers fall back to a bare PID.
 
+#include "posix_features.hpp"
+
 #include <cerrno>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -15,7 +17,7 @@ namespace daemoniker::detail {
 /// that with EINVAL or (since 6.9) ENOENT, and a PID file that names a
 /// thread names no process.
 inline int pidfd_open(pid_t pid) noexcept {
-#ifdef SYS_pidfd_open
+#if DAEMONIKER_HAVE_PIDFD
     const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (fd < 0 && (errno == EINVAL || errno == ENOENT)) errno = ESRCH;
     return fd;
@@ -35,7 +37,7 @@ inline bool pidfd_exited(int pidfd) noexcept {
 }
 
 inline int pidfd_send_signal(int pidfd, int signal_number) noexcept {
-#ifdef SYS_pidfd_send_signal
+#if DAEMONIKER_HAVE_PIDFD
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal_number, nullptr, 0));
 #else
     (void)pidfd;

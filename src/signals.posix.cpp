@@ -11,6 +11,8 @@
 #include "signals.hpp"
 
 #include "pid_file_internal.hpp"
+#include "cloexec_pipe.hpp"
+#include "posix_features.hpp"
 #include "pidfd.hpp"
 #include "sys.hpp"
 
@@ -74,16 +76,7 @@ extern "C" void on_signal(int number) {
     errno = saved_errno;
 }
 
-int make_pipe(int fds[2]) noexcept {
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-    return ::pipe2(fds, O_CLOEXEC | O_NONBLOCK);
-#else
-    if (::pipe(fds) != 0) return -1;
-    for (int i = 0; i < 2; ++i)
-        if (::fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0 || ::fcntl(fds[i], F_SETFL, O_NONBLOCK) != 0) return -1;
-    return 0;
-#endif
-}
+int make_pipe(int fds[2]) noexcept { return cloexec_pipe(fds, true); }
 
 } // namespace
 
@@ -263,7 +256,7 @@ namespace daemoniker {
 
 void send(const std::filesystem::path& pid_file, int signal_number, std::error_code& ec) noexcept {
     ec.clear();
-    if (signal_number <= 0 || signal_number >= NSIG) {
+    if (signal_number <= 0 || signal_number >= DAEMONIKER_NSIG) {
         ec = make_error_code(errc::invalid_signal);
         return;
     }

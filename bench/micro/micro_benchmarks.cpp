@@ -2,8 +2,9 @@
 //
 //   close/<strategy>/<layout>/<limit>
 //       closing inherited descriptors: the library's close_inherited
-//       (close_range here), its /proc/self/fd and poll() strategies forced
-//       (close_strategies.hpp), and the naive loop of close() up to the limit
+//       (close_range here), its /proc/self/fd and poll() strategies forced,
+//       the portable build's /dev/fd listing (close_strategies.hpp: what
+//       macOS and FreeBSD run), and the naive loop of close() up to the limit
 //       that start-stop-daemon, daemonize and libslack's daemon run. The
 //       process holds 0-2, the kept descriptor 3 and 16 more:
 //         low     4-19, as a daemon usually inherits them;
@@ -101,7 +102,7 @@ int naive_loop(const int* keep, int keep_count, long limit) noexcept {
     return 0;
 }
 
-enum class Strategy { library, directory, polling, naive };
+enum class Strategy { library, directory, dev_fd, polling, naive };
 
 void BM_close(benchmark::State& state, Strategy strategy, Layout layout, long limit) {
     const long granted = apply_limit(limit);
@@ -114,6 +115,7 @@ void BM_close(benchmark::State& state, Strategy strategy, Layout layout, long li
         switch (strategy) {
         case Strategy::library: e = daemoniker::detail::close_inherited(kept, 4, 1024); break;
         case Strategy::directory: e = bench::close_by_directory(kept, 4, 1024); break;
+        case Strategy::dev_fd: e = bench::close_by_dev_fd(kept, 4, 1024); break;
         case Strategy::polling: e = bench::close_by_polling(kept, 4, 1024); break;
         case Strategy::naive: e = naive_loop(kept, 4, seen != 0 ? seen : granted); break;
         }
@@ -136,6 +138,7 @@ std::string limit_name(long limit) {
 void register_close_benchmarks() {
     const std::pair<const char*, Strategy> strategies[] = {{"close_range (library)", Strategy::library},
                                                            {"proc_self_fd (library)", Strategy::directory},
+                                                           {"dev_fd (portable build)", Strategy::dev_fd},
                                                            {"poll_batched (library)", Strategy::polling},
                                                            {"naive_close_loop", Strategy::naive}};
     for (Layout layout : {Layout::low, Layout::spread})

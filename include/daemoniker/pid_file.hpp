@@ -56,7 +56,13 @@ DAEMONIKER_API std::optional<process_id> parse_pid(std::string_view contents) no
 /// locks do not exist) and pins the process with a pidfd where the system
 /// has them. A locked file that names an exited process is read again for
 /// up to two seconds (a start between its lock and its write, a daemon removing
-/// its file) before it counts as errc::exited_holder. Windows checks the
+/// its file) before it counts as errc::exited_holder. Without OFD locks
+/// (macOS, the BSDs) the record lock is a classic fcntl lock, which belongs
+/// to the process: called in the daemon on its own PID file, this reports
+/// errc::foreign_lock and, by closing its descriptor of the file, drops the
+/// daemon's record lock (its flock stays, so nobody takes the file over, but
+/// readers no longer believe it); ask from another process. Without pidfds
+/// an unreaped (zombie) process counts as running. Windows checks the
 /// file's DACL for write access granted to everyone or all users.
 DAEMONIKER_API PidFileInfo inspect_pid_file(const std::filesystem::path& path);
 /// As above; on failure sets `ec` and returns {absent, 0}.

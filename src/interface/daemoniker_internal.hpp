@@ -16,6 +16,8 @@
 //                       reader with the trust rule; refusal_reason();
 //                       remove_if_abandoned()
 //   pidfd.hpp           POSIX: pidfd_open(), pidfd_send_signal(), pidfd_exited()
+//   posix_features.hpp  POSIX: DAEMONIKER_HAVE_*, which facilities this build
+//                       uses (the command takes the same fallbacks)
 //   win.hpp             Windows: Handle, widen(), narrow(), last_error(),
 //                       creation_time()
 //   signal_channel.hpp  Windows: send_to_channel(), past the PID file
@@ -29,4 +31,5 @@
 #include "../win.hpp"
 #else
 #include "../pidfd.hpp"
+#include "../posix_features.hpp"
 #endif

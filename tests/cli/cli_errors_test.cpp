@@ -115,7 +115,7 @@ TEST_F(Cli, StatusTextAndStderrLinesAreEscapedBeforeTheyReachTheTerminal) {
     const auto r = cli({"start", "--pid-file", pid_file().string(), "--wait-ready", "--stderr", err.string(), "--",
                         program(), "hostile-text", "3"});
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_NE(r.err.find("exited with status 3 before it was ready (its last status: "
+    EXPECT_NE(r.err.find(ended_before_ready("with status 3") + " (its last status: "
                          "\"\\x1b[31mred\\x1b[0m \\x1b]0;owned\\x07 caf\xc3\xa9\")\n"),
               std::string::npos)
         << r.err;
@@ -220,6 +220,7 @@ TEST_F(Cli, ReadinessCountsOnlyTheProgramsOwnDatagrams) {
     auto r = cli({"start", "--pid-file", pid_file().string(), "--wait-ready", "--timeout", "1", "--", program(),
                   "child-ready"});
     if (r.status == 0) record(pid_in(pid_file())); // taken for ready: stop it at TearDown
+#ifndef DAEMONIKER_PORTABLE_POSIX
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_NE(r.err.find("did not report readiness (READY=1) within 1.0s (its last status: \"parent\"); "
                          "1 datagram(s) were refused; it was stopped"),
@@ -227,6 +228,18 @@ TEST_F(Cli, ReadinessCountsOnlyTheProgramsOwnDatagrams) {
         << r.err;
     EXPECT_EQ(lines(r.err), 1u) << r.err;
     EXPECT_FALSE(exists(pid_file()));
+#else
+    // The weaker guarantee: without SCM_CREDENTIALS the command cannot tell
+    // which process sent a datagram. Any process that can reach the socket
+    // (the program's user, or root: the socket is 0600 in a 0700 or 0711
+    // directory) is taken at its word, so the child's READY=1 counts.
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    const pid_t taken = pid_in(pid_file());
+    ASSERT_GT(taken, 0);
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    reaped(taken);
+#endif
 
     // The program's own READY=1 is taken.
     const pid_t pid = start_ready({"ready-after", "0"});

@@ -257,7 +257,7 @@ protected:
         if (r.status != 0) return -1;
         const pid_t pid = pid_in(pid_file());
         EXPECT_GT(pid, 0) << r.out;
-        EXPECT_TRUE(contains(r.out, "running (pid " + std::to_string(pid) + ",")) << r.out;
+        EXPECT_TRUE(contains(r.out, running_pid(pid))) << r.out;
         const char state = pid > 0 ? state_of(pid) : '?';
         EXPECT_TRUE(state != '?' && state != 'Z') << "pid " << pid << " is not alive (state " << state << ")";
         if (pid > 0) record(pid);
@@ -381,9 +381,16 @@ TEST_F(CliRace, StopRacingATakeoverOfAStaleFile) {
             EXPECT_EQ(started.result.err, "") << both;
         }
         if (started.result.status == 1) {
+#ifndef DAEMONIKER_PORTABLE_POSIX
             EXPECT_TRUE(starts_with(started.result.err, "daemoniker: start: the program (pid ") &&
                         contains(started.result.err, " was killed by SIGTERM right after it started"))
                 << both;
+#else
+            // Without a subreaper the command cannot tell how it ended.
+            EXPECT_TRUE(starts_with(started.result.err, "daemoniker: start: the program (pid ") &&
+                        contains(started.result.err, ") exited right after it started"))
+                << both;
+#endif
         }
 
         const pid_t daemon = running_daemon();
@@ -393,7 +400,13 @@ TEST_F(CliRace, StopRacingATakeoverOfAStaleFile) {
             EXPECT_EQ(daemon, -1) << both;
             EXPECT_FALSE(exists(pid_file())) << both;
             for (const auto& [keeper, how] : reap_ended(keeper_of(daemon))) {
+#ifndef DAEMONIKER_PORTABLE_POSIX
                 EXPECT_TRUE(started.result.status == 0 && ended_by_sigterm(how.status))
+#else
+                // Without a subreaper start never reaps the keeper: it is
+                // this process's also when start reported the program's end.
+                EXPECT_TRUE(ended_by_sigterm(how.status))
+#endif
                     << "keeper " << keeper << ": wait status " << how.status << "; " << both;
             }
         } else if (started.result.status == 0) {
@@ -447,8 +460,23 @@ TEST_F(CliRace, EightConcurrentRestarts) {
                 EXPECT_EQ(err, "") << describe(r);
                 break;
             case 1:
+#ifndef DAEMONIKER_PORTABLE_POSIX
                 EXPECT_TRUE(starts_with(err, "daemoniker: restart: the program (pid ") &&
                             contains(err, " was killed by SIGTERM "))
+#else
+                // Without a subreaper the command cannot tell how it ended:
+                // "exited" where the default build says "was killed by
+                // SIGTERM". Also seen here, in 2 rounds of 100 of one run, not
+                // yet explained (docs/platforms.md, open questions): the
+                // program became ready after another restart's program had
+                // taken the file; this restart says so and stops its own, so
+                // one daemon remains (checked below).
+                EXPECT_TRUE(starts_with(err, "daemoniker: restart: the program (pid ") &&
+                            (contains(err, ") exited ") ||
+                             (contains(err, ") runs, but its PID file '") &&
+                              contains(err, "' was replaced by another process (it names pid ") &&
+                              contains(err, "); the program was stopped"))))
+#endif
                     << describe(r);
                 break;
             case 2:
@@ -538,7 +566,7 @@ TEST_F(CliRace, StatusDuringATakeoverOfAStaleFile) {
             const std::string line = pid_file().string() + ": ";
             switch (r.status) {
             case 0:
-                EXPECT_TRUE(starts_with(r.out, line + "running (pid " + std::to_string(daemon) + ","))
+                EXPECT_TRUE(starts_with(r.out, line + running_pid(daemon)))
                     << describe(ran[i]);
                 break;
             case 1:

@@ -5,12 +5,15 @@
 #include "../process/support.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -71,9 +74,53 @@ protected:
         return k == keepers_.end() ? -1 : k->second;
     }
 
+    /// Runs the command while this process, the subreaper of the daemons,
+    /// reaps `orphans` (its children once reparented) as soon as they exit,
+    /// as the init of a BSD or macOS system does. Needed only where the
+    /// command waits for a process by kill(pid, 0), which succeeds on a
+    /// zombie: without pidfds and /proc (the portable build) it would wait
+    /// for a zombie that this process, like the PID 1 of these machines,
+    /// does not reap on its own. reaped() then returns the status taken here.
+    Result cli_reaping(const std::vector<std::string>& args, [[maybe_unused]] const std::vector<pid_t>& orphans) {
+#ifndef DAEMONIKER_PORTABLE_POSIX
+        return cli(args);
+#else
+        std::atomic<bool> done{false};
+        std::map<pid_t, int> statuses;
+        std::thread reaper([&] {
+            std::set<pid_t> left(orphans.begin(), orphans.end());
+            while (!left.empty()) {
+                const bool last_round = done;
+                for (auto it = left.begin(); it != left.end();) {
+                    int status = 0;
+                    if (::waitpid(*it, &status, WNOHANG) == *it) {
+                        statuses[*it] = status;
+                        it = left.erase(it);
+                    } else {
+                        ++it;
+                    }
+                }
+                if (last_round) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        });
+        auto r = cli(args);
+        done = true;
+        reaper.join();
+        reaped_early_.insert(statuses.begin(), statuses.end());
+        return r;
+#endif
+    }
+
     /// Waits for a recorded daemon that is expected to end; returns its wait
     /// status (a program's, as its keeper mirrors it).
     int reaped(pid_t pid) {
+        const pid_t waited = keeper_of(pid) > 0 ? keeper_of(pid) : pid;
+        if (const auto early = reaped_early_.find(waited); early != reaped_early_.end()) {
+            keepers_.erase(pid);
+            recorded_.erase(pid);
+            return early->second;
+        }
         std::optional<int> status;
         if (const pid_t keeper = keeper_of(pid); keeper > 0) {
             status = wait_exit(keeper);
@@ -88,6 +135,7 @@ protected:
     }
 
     std::map<pid_t, pid_t> keepers_;
+    std::map<pid_t, int> reaped_early_; // by cli_reaping()
 
     /// The descriptors above 2 listed in a report's "fds" line.
     static std::vector<int> extra_fds(const std::map<std::string, std::string>& report) {
@@ -117,6 +165,33 @@ protected:
         const auto close = stat.rfind(')');
         return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
                stat[close + 2] != 'X';
+    }
+
+    /// How `status` begins to describe a running daemon with PID `pid`, up
+    /// to where its age follows: "running (pid N, up 3s ...)". Without /proc
+    /// (the portable build; BSD and macOS) the command cannot tell a
+    /// process's age and says only "running (pid N)".
+    static std::string running_pid(pid_t pid) {
+#ifdef DAEMONIKER_PORTABLE_POSIX
+        return "running (pid " + std::to_string(pid) + ")";
+#else
+        return "running (pid " + std::to_string(pid) + ", up ";
+#endif
+    }
+
+    /// How start and restart say that the program ended before it was
+    /// ready, `how` being "with status 3" or "was killed by SIGTERM" (the
+    /// text that follows "exited" or replaces it). The command learns how the
+    /// program ended from its lock keeper's wait status, which it reads as a
+    /// child subreaper. Without PR_SET_CHILD_SUBREAPER (the portable build;
+    /// macOS, the BSDs as built) the keeper is not its child: it says only
+    /// that the program exited.
+    static std::string ended_before_ready([[maybe_unused]] const std::string& how) {
+#ifdef DAEMONIKER_PORTABLE_POSIX
+        return ") exited before it was ready";
+#else
+        return how.rfind("with ", 0) == 0 ? ") exited " + how + " before it was ready" : ") " + how + " before it was ready";
+#endif
     }
 
     /// A PID that is certainly not running now: a child that exited and was reaped.

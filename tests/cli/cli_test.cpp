@@ -53,7 +53,7 @@ TEST_F(Cli, StartStatusSendStopOfASleepingProgram) {
 
     r = cli({"status", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find("running (pid " + std::to_string(pid) + ", up "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(running_pid(pid)), std::string::npos) << r.out;
     EXPECT_EQ(lines(r.out), 1u);
 
     r = cli({"send", pid_file().string(), "CONT"}); // harmless to the program, proves delivery does not fail
@@ -221,6 +221,46 @@ TEST_F(Cli, LockEndsWithTheProgramEvenWhenItsChildrenLive) {
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
 }
 
+// The keeper killed with SIGKILL cannot remove the file nor stop the program.
+TEST_F(Cli, KeeperKilledWithSigkillTakesTheProgramAlong) {
+    const pid_t pid = start_ready({"ready-after", "0"});
+    ASSERT_GT(pid, 0);
+    const pid_t keeper = keeper_of(pid);
+    ASSERT_GT(keeper, 0);
+    ASSERT_EQ(::kill(keeper, SIGKILL), 0);
+    const auto killed = wait_exit(keeper); // this subreaper's child
+    ASSERT_TRUE(killed.has_value());
+    EXPECT_TRUE(WIFSIGNALED(*killed) && WTERMSIG(*killed) == SIGKILL) << *killed;
+    keepers_.erase(pid);
+#ifndef DAEMONIKER_PORTABLE_POSIX
+    // PR_SET_PDEATHSIG(SIGKILL): the program ends with its keeper, so the
+    // file, left behind unlocked, never names a running program.
+    const auto status = wait_exit(pid); // reparented to this subreaper
+    ASSERT_TRUE(status.has_value());
+    recorded_.erase(pid);
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+    const auto r = cli({"status", pid_file().string()});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("dead, stale PID file"), std::string::npos) << r.out;
+#else
+    // The weaker guarantee: without PR_SET_PDEATHSIG the program outlives
+    // its keeper, and its PID file, unlocked now, names a live process.
+    // Nothing believes the file: status calls it unverified, and stop
+    // refuses to signal; the program must be stopped by other means.
+    EXPECT_TRUE(runs(pid));
+    auto r = cli({"status", pid_file().string()});
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("running, unverified (pid " + std::to_string(pid) + "): the PID file is not locked"),
+              std::string::npos)
+        << r.out;
+    r = cli({"stop", pid_file().string()});
+    EXPECT_EQ(r.status, 4) << r.err;
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    EXPECT_TRUE(wait_exit(pid).has_value()); // reparented to this subreaper
+    recorded_.erase(pid);
+#endif
+}
+
 // ---- stop schedules ---------------------------------------------------------
 
 TEST_F(Cli, RetryEscalatesToKillOnSchedule) {
@@ -297,7 +337,7 @@ TEST_F(Cli, WaitReadyReportsAProgramThatExitsEarly) {
                   program(), "exit-early", "3"});
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("daemoniker: start: the program (pid "), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find(") exited with status 3 before it was ready\n"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(ended_before_ready("with status 3") + "\n"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("  last lines of " + err.string() + ":\n    starting up\n    fatal: no configuration file\n"),
               std::string::npos)
         << r.err;
@@ -449,7 +489,7 @@ TEST_F(Cli, StopsADaemonOfTheLibrary) {
     record(pid);
     r = cli({"status", pid_file().string()});
     EXPECT_EQ(r.status, 0) << r.out;
-    r = cli({"stop", pid_file().string()});
+    r = cli_reaping({"stop", pid_file().string()}, {pid}); // the daemon is this subreaper's child
     EXPECT_EQ(r.status, 0) << r.err;
     const int status = reaped(pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status; // it handled SIGTERM and cleaned up
@@ -512,11 +552,26 @@ TEST_F(Cli, StatusTellsAReusedPidFromTheDaemon) {
     std::ofstream(other) << pid << "\n";
     std::filesystem::last_write_time(other, std::filesystem::last_write_time(other) - std::chrono::hours(1));
     auto r = cli({"status", other.string()});
+#ifndef DAEMONIKER_PORTABLE_POSIX
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find("the PID was reused"), std::string::npos) << r.out;
     r = cli({"stop", other.string()});
     EXPECT_EQ(r.status, 1) << r.err; // nothing to stop; the PID is alive, so neither signalled nor removed
     EXPECT_NE(r.err.find("the PID was reused"), std::string::npos) << r.err;
+#else
+    // The weaker guarantee: without /proc the command cannot tell when a
+    // process started, so it cannot prove the PID reused. It still believes
+    // nothing the file says and signals nothing: "unverified", and stop
+    // refuses (status 4) instead of reporting a dead daemon.
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("running, unverified (pid " + std::to_string(pid) + "): the PID file is not locked"),
+              std::string::npos)
+        << r.out;
+    r = cli({"stop", other.string()});
+    EXPECT_EQ(r.status, 4) << r.err;
+    EXPECT_NE(r.err.find("refusing to signal: the PID file is not locked"), std::string::npos) << r.err;
+    EXPECT_TRUE(runs(pid));
+#endif
     EXPECT_TRUE(exists(other));
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
 }

@@ -358,7 +358,15 @@ TEST_F(CliUser, StopOfTheProcessGroupRefusesAGroupThatHoldsRootsKeeper) {
     ASSERT_GT(keeper, 0);
     auto r = cli({"stop", "--process-group", "--retry", "TERM/1/KILL/2", pid_file().string()});
     EXPECT_EQ(r.status, 4) << r.err;
+#ifndef DAEMONIKER_PORTABLE_POSIX
     EXPECT_NE(r.err.find("also holds a process of uid 0; nothing was sent (refused)"), std::string::npos) << r.err;
+#else
+    // Without /proc the members of a group are unknown: root's
+    // --process-group is refused whatever the group holds.
+    EXPECT_NE(r.err.find("(no /proc), and root's signal would reach them all; nothing was sent (refused)"),
+              std::string::npos)
+        << r.err;
+#endif
     EXPECT_TRUE(runs(keeper));
     EXPECT_TRUE(runs(pid));
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);

@@ -464,8 +464,24 @@ TEST_F(Reliability, KilledDaemonLeavesAStaleFileThatANewStartTakesOver) {
         EXPECT_EQ(ec, daemoniker::errc::stale_pid_file);
 #ifdef DAEMONIKER_CLI
         const auto status = cli({"status", pid_file().string()});
-        EXPECT_EQ(status.status, 1) << status.out << status.err;
-        EXPECT_NE(status.out.find("dead, stale PID file"), std::string::npos) << status.out;
+#ifdef DAEMONIKER_PORTABLE_POSIX
+        // Without pidfds or /proc the command tells a zombie from a live
+        // process only by kill(pid, 0), which succeeds on a zombie: the
+        // weaker guarantee is that it never calls the file the daemon's (the
+        // library's readers above do not either), but it cannot say "dead"
+        // until the zombie is reaped, as an init that reaps does at once.
+        if (std::string(when) == "zombie") {
+            EXPECT_EQ(status.status, 0) << status.out << status.err;
+            EXPECT_NE(status.out.find("running, unverified (pid " + std::to_string(first) +
+                                      "): the PID file is not locked"),
+                      std::string::npos)
+                << status.out;
+        } else
+#endif
+        {
+            EXPECT_EQ(status.status, 1) << status.out << status.err;
+            EXPECT_NE(status.out.find("dead, stale PID file"), std::string::npos) << status.out;
+        }
 #endif
         if (std::string(when) == "zombie") {
             ASSERT_TRUE(wait_exit(first).has_value());
@@ -838,6 +854,35 @@ const char* const child_steps[] = {"setsid",        "fork_again",     "chdir",  
 
 bool in_intermediate(const std::string& step) { return step == "setsid" || step == "fork_again"; }
 
+// Whether a daemon that dies or hangs right before `step` leaves its PID
+// file behind. With O_TMPFILE never: the file appears at its path written
+// and locked. Without (the portable build, BSD, macOS) the file is created
+// empty with O_EXCL and written next: a death between the two leaves an
+// empty file that names nobody, so the original cannot tell it is the
+// daemon's and leaves it. The weaker guarantee, checked below: the file is
+// empty and unlocked, and every reader and the next start treat it as stale.
+bool leaves_an_empty_file([[maybe_unused]] const std::string& step) {
+#ifdef DAEMONIKER_PORTABLE_POSIX
+    return step == "pid_file_lock" || step == "pid_file_write";
+#else
+    return false;
+#endif
+}
+
+void expect_nothing_or_an_empty_stale_file(const std::string& step, const fs::path& pid_file) {
+    if (!leaves_an_empty_file(step)) {
+        EXPECT_FALSE(fs::exists(pid_file));
+        return;
+    }
+    ASSERT_TRUE(fs::exists(pid_file));
+    EXPECT_EQ(fs::file_size(pid_file), 0u);
+    std::error_code ec;
+    const auto info = daemoniker::inspect_pid_file(pid_file, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(info.state, daemoniker::PidFileState::stale);
+    EXPECT_EQ(info.pid, 0);
+}
+
 class CrashAtStep : public Reliability, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(CrashAtStep, OriginalReportsItAndNothingIsLeft) {
@@ -852,7 +897,7 @@ TEST_P(CrashAtStep, OriginalReportsItAndNothingIsLeft) {
                                      : "died before reporting success";
     EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_FALSE(fs::exists(pid_file()));
+    expect_nothing_or_an_empty_stale_file(step, pid_file());
     EXPECT_FALSE(fs::exists(path("report")));
     // TearDown: no process left.
 }
@@ -869,7 +914,7 @@ TEST_P(StallAtStep, TimeoutKillsTheDaemonAndNothingIsLeft) {
     EXPECT_EQ(r.status, 1) << r.err;
     EXPECT_NE(r.err.find("no report from the daemon"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("within 300 ms; it was killed"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(pid_file()));
+    expect_nothing_or_an_empty_stale_file(step, pid_file());
     EXPECT_FALSE(fs::exists(path("report")));
 }
 

@@ -143,6 +143,76 @@ protected:
     fs::path pid_file_;
 };
 
+// What a reader or a second start in another process sees. With OFD locks
+// that is what this process sees too. Without them (the portable build, and
+// BSD and macOS) the record lock is a classic fcntl lock, which belongs to
+// the process: the holder's own F_GETLK never reports it, its own second
+// acquire would just take it again, and closing any descriptor of the file,
+// as every reader does, drops it. So there the look is taken from a forked
+// child, which reports through a pipe; ClassicLocks.* below states what the
+// holder's own process sees.
+struct Observed {
+    PidFileState state = PidFileState::absent;
+    process_id pid = 0;
+    int error = 0;            // the reading's error code value, 0 when none
+    Failure failure{};        // of acquire_elsewhere()
+    bool acquired = false;
+};
+
+#ifdef DAEMONIKER_PORTABLE_POSIX
+template <class F>
+Observed in_child(F look) {
+    int fds[2];
+    if (::pipe(fds) != 0) return {PidFileState::absent, 0, errno, {}, false};
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::close(fds[0]);
+        const Observed seen = look();
+        const auto n = ::write(fds[1], &seen, sizeof seen);
+        ::_exit(n == static_cast<ssize_t>(sizeof seen) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    Observed seen{};
+    const auto n = child > 0 ? ::read(fds[0], &seen, sizeof seen) : -1;
+    ::close(fds[0]);
+    int status = 0;
+    if (child > 0) ::waitpid(child, &status, 0);
+    if (n != static_cast<ssize_t>(sizeof seen)) ADD_FAILURE() << "the observing child reported nothing";
+    return seen;
+}
+#else
+template <class F>
+Observed in_child(F look) {
+    return look();
+}
+#endif
+
+/// inspect_pid_file() as another process sees it; a failure to read is a
+/// test failure.
+PidFileInfo inspect(const fs::path& path) {
+    const Observed seen = in_child([&] {
+        std::error_code ec;
+        const auto info = daemoniker::inspect_pid_file(path, ec);
+        return Observed{info.state, info.pid, ec.value(), {}, false};
+    });
+    EXPECT_EQ(seen.error, 0) << "inspect_pid_file failed with " << seen.error;
+    return {seen.state, seen.pid};
+}
+
+/// A second start's acquire, as another process makes it; returns whether it
+/// succeeded (it is released at once) and the failure.
+bool acquire_elsewhere(const fs::path& path, process_id pid, Failure& failure) {
+    const Observed seen = in_child([&] {
+        Observed out{};
+        HeldPidFile other;
+        out.acquired = other.acquire(path, pid, out.failure);
+        other.close();
+        return out;
+    });
+    failure = seen.failure;
+    return seen.acquired;
+}
+
 class InspectPidFile : public PidFileDir {};
 class HeldPidFileTest : public PidFileDir {};
 
@@ -280,15 +350,12 @@ TEST_F(InspectPidFile, FileLockedByThisProcessIsRunning) {
     HeldPidFile held;
     Failure why;
     ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
-    std::error_code ec;
-    const auto info = daemoniker::inspect_pid_file(pid_file_, ec);
-    ASSERT_FALSE(ec) << ec.message();
+    const auto info = inspect(pid_file_);
     EXPECT_EQ(info.state, PidFileState::running) << describe(info);
     EXPECT_EQ(info.pid, self());
 
     // Inspecting did not take the lock from us: another acquire still fails.
-    HeldPidFile second;
-    EXPECT_FALSE(second.acquire(pid_file_, self(), why));
+    EXPECT_FALSE(acquire_elsewhere(pid_file_, self(), why));
     EXPECT_TRUE(held.held());
 }
 
@@ -296,7 +363,7 @@ TEST_F(InspectPidFile, RunningReportsThePidWrittenInTheFile) {
     HeldPidFile held;
     Failure why;
     ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
-    const auto info = daemoniker::inspect_pid_file(pid_file_);
+    const auto info = inspect(pid_file_);
     EXPECT_EQ(info.state, PidFileState::running) << describe(info);
     EXPECT_EQ(info.pid, self());
 }
@@ -411,14 +478,17 @@ TEST_F(HeldPidFileTest, SecondAcquireFailsAtLockNamingTheHolder) {
     Failure why;
     ASSERT_TRUE(first.acquire(pid_file_, self(), why)) << describe(why);
 
-    HeldPidFile second;
     Failure failure;
-    EXPECT_FALSE(second.acquire(pid_file_, self(), failure));
+    EXPECT_FALSE(acquire_elsewhere(pid_file_, self(), failure));
     EXPECT_EQ(failure.step, Step::pid_file_lock) << describe(failure);
     EXPECT_EQ(failure.value, self()) << describe(failure);
     EXPECT_TRUE(failure.error == EAGAIN || failure.error == EACCES) << describe(failure);
+#ifndef DAEMONIKER_PORTABLE_POSIX
+    HeldPidFile second;
+    EXPECT_FALSE(second.acquire(pid_file_, self(), failure));
     EXPECT_FALSE(second.held());
     EXPECT_EQ(second.native_handle(), -1);
+#endif
     // The first holder and its file are untouched.
     EXPECT_TRUE(first.held());
     EXPECT_EQ(slurp(pid_file_), pid_line(self()));
@@ -428,8 +498,7 @@ TEST_F(HeldPidFileTest, HolderIsThePidInTheLockedFile) {
     HeldPidFile first;
     Failure why;
     ASSERT_TRUE(first.acquire(pid_file_, 31337, why)) << describe(why);
-    HeldPidFile second;
-    EXPECT_FALSE(second.acquire(pid_file_, self(), why));
+    EXPECT_FALSE(acquire_elsewhere(pid_file_, self(), why));
     EXPECT_EQ(why.step, Step::pid_file_lock) << describe(why);
     EXPECT_EQ(why.value, 31337) << describe(why);
     EXPECT_EQ(slurp(pid_file_), "31337\n");
@@ -442,12 +511,14 @@ TEST_F(HeldPidFileTest, StaleFileIsTakenOverAndRewritten) {
     HeldPidFile file;
     Failure why;
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
+    // Looked at before this process reads the file: without OFD locks its
+    // reading drops the lock (ClassicLocksAreLostWhenTheHolderReadsItsOwnFile).
+    const auto info = inspect(pid_file_);
+    EXPECT_EQ(info.state, PidFileState::running) << describe(info);
+    EXPECT_EQ(info.pid, self());
     EXPECT_EQ(slurp(pid_file_), pid_line(self())); // rewritten and truncated
     EXPECT_EQ(inode_of(pid_file_), inode);         // the same file, taken over
     EXPECT_EQ(mode_of(pid_file_), 0644);
-    const auto info = daemoniker::inspect_pid_file(pid_file_);
-    EXPECT_EQ(info.state, PidFileState::running) << describe(info);
-    EXPECT_EQ(info.pid, self());
 }
 
 // Files that somebody else could have written, or that are not PID files,
@@ -624,12 +695,12 @@ TEST_F(HeldPidFileTest, AcquireWorksAgainAfterRelease) {
     ASSERT_TRUE(file.acquire(pid_file_, self(), why)) << describe(why);
     file.release();
     ASSERT_TRUE(file.acquire(pid_file_, 1001, why)) << describe(why);
-    EXPECT_EQ(slurp(pid_file_), "1001\n");
-
-    HeldPidFile other;
-    EXPECT_FALSE(other.acquire(pid_file_, 1002, why));
+    // Tried before this process reads the file (classic locks: see above).
+    EXPECT_FALSE(acquire_elsewhere(pid_file_, 1002, why));
     EXPECT_EQ(why.value, 1001) << describe(why);
+    EXPECT_EQ(slurp(pid_file_), "1001\n");
     file.release();
+    HeldPidFile other;
     ASSERT_TRUE(other.acquire(pid_file_, self(), why)) << describe(why);
     EXPECT_EQ(slurp(pid_file_), pid_line(self()));
     other.release();
@@ -685,7 +756,7 @@ TEST_F(HeldPidFileTest, MoveTransfersTheLock) {
     EXPECT_TRUE(b.held());
     a.release(); // nothing to release: the file stays
     EXPECT_TRUE(exists_no_follow(pid_file_));
-    EXPECT_EQ(daemoniker::inspect_pid_file(pid_file_).state, PidFileState::running);
+    EXPECT_EQ(inspect(pid_file_).state, PidFileState::running);
 
     HeldPidFile c;
     c = std::move(b);
@@ -711,8 +782,9 @@ TEST_F(HeldPidFileTest, ReleaseInAForkedChildLeavesTheFile) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
     EXPECT_TRUE(exists_no_follow(pid_file_));
-    // The lock belongs to the open file description we still share.
-    EXPECT_EQ(daemoniker::inspect_pid_file(pid_file_).state, PidFileState::running);
+    // The lock belongs to the open file description we still share (OFD
+    // locks), or to this process, which the child was not (classic locks).
+    EXPECT_EQ(inspect(pid_file_).state, PidFileState::running);
     file.release();
     EXPECT_FALSE(exists_no_follow(pid_file_));
 }
@@ -739,8 +811,43 @@ TEST_F(HeldPidFileTest, AcquiringAgainDropsWhatWasHeld) {
     const auto second = dir_ / "second.pid";
     ASSERT_TRUE(file.acquire(second, self(), why)) << describe(why);
     // The first file is no longer locked by anyone: it is stale now.
-    EXPECT_EQ(daemoniker::inspect_pid_file(pid_file_).state, daemoniker::PidFileState::stale);
-    EXPECT_EQ(daemoniker::inspect_pid_file(second).state, daemoniker::PidFileState::running);
+    EXPECT_EQ(inspect(pid_file_).state, daemoniker::PidFileState::stale);
+    EXPECT_EQ(inspect(second).state, daemoniker::PidFileState::running);
 }
 
 } // namespace
+
+#ifdef DAEMONIKER_PORTABLE_POSIX
+namespace {
+
+// Without OFD locks the record lock is a classic fcntl lock: the weaker
+// guarantee, stated. The process that holds it cannot read its own PID file
+// without losing it (closing the reader's descriptor drops every classic
+// lock the process holds on the file). The flock(2) it also holds belongs to
+// the open file and survives, so the file is still not taken over; but
+// readers no longer believe it names a daemon.
+TEST_F(HeldPidFileTest, ClassicLocksAreLostWhenTheHolderReadsItsOwnFile) {
+    HeldPidFile held;
+    Failure why;
+    ASSERT_TRUE(held.acquire(pid_file_, self(), why)) << describe(why);
+    ASSERT_EQ(inspect(pid_file_).state, PidFileState::running);
+
+    // The holder's own look: its F_GETLK does not see its own lock, only a
+    // flock that is not a daemon's lock, and closing the file drops the lock.
+    std::error_code ec;
+    (void)daemoniker::inspect_pid_file(pid_file_, ec);
+    EXPECT_EQ(ec, daemoniker::make_error_code(daemoniker::errc::foreign_lock)) << ec.message();
+
+    // From now on nobody believes the file, and nobody takes it over.
+    const Observed seen = in_child([&] {
+        std::error_code other;
+        const auto info = daemoniker::inspect_pid_file(pid_file_, other);
+        return Observed{info.state, info.pid, other.value(), {}, false};
+    });
+    EXPECT_EQ(seen.error, static_cast<int>(daemoniker::errc::foreign_lock));
+    EXPECT_FALSE(acquire_elsewhere(pid_file_, 4242, why));
+    EXPECT_EQ(slurp(pid_file_), pid_line(self()));
+}
+
+} // namespace
+#endif
