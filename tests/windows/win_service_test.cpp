@@ -1,0 +1,172 @@
+// A library program run as a Windows service by the real Service Control
+// Manager (Wine's services.exe), driven with Wine's own sc.exe. The fixture
+// stops and deletes its service whatever happens, through the SCM API.
+
+#include "win_support.hpp"
+
+#include "../shared/support.hpp"
+
+#include <daemoniker/daemoniker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <windows.h>
+
+#include <regex>
+#include <thread>
+
+namespace {
+
+using namespace wintest;
+using namespace std::chrono_literals;
+
+std::filesystem::path sc_path() {
+    wchar_t system[MAX_PATH];
+    const UINT n = ::GetSystemDirectoryW(system, MAX_PATH);
+    return std::filesystem::path(std::wstring(system, n)) / L"sc.exe";
+}
+
+struct Query {
+    int state = 0; // SERVICE_STOPPED 1 ... SERVICE_RUNNING 4; 0 when sc failed
+    unsigned long win32_exit = 0;
+    unsigned long service_exit = 0;
+    std::string text;
+};
+
+// What `sc query NAME` prints, parsed.
+Query sc_query(const std::string& name) {
+    const Result r = run_program(sc_path(), {"query", name});
+    Query q;
+    q.text = r.out;
+    std::smatch m;
+    if (r.exit_code != 0) return q;
+    if (std::regex_search(r.out, m, std::regex(R"(STATE\s*:\s*(\d+))"))) q.state = std::stoi(m[1]);
+    if (std::regex_search(r.out, m, std::regex(R"(WIN32_EXIT_CODE\s*:\s*(\d+))"))) q.win32_exit = std::stoul(m[1]);
+    if (std::regex_search(r.out, m, std::regex(R"(SERVICE_EXIT_CODE\s*:\s*(\d+))"))) q.service_exit = std::stoul(m[1]);
+    return q;
+}
+
+class WinServiceTest : public WinProcessTest {
+protected:
+    void SetUp() override {
+        WinProcessTest::SetUp();
+        static int counter = 0;
+        name_ = "daemoniker-test-" + std::to_string(::GetCurrentProcessId()) + "-" + std::to_string(++counter);
+    }
+
+    void TearDown() override {
+        remove_service();
+        WinProcessTest::TearDown();
+    }
+
+    Result sc(const std::vector<std::string>& args) {
+        std::vector<std::string> all{args.front(), name_};
+        all.insert(all.end(), args.begin() + 1, args.end());
+        return run_program(sc_path(), all);
+    }
+
+    // The helper as the service's program: binPath= is one command line.
+    std::string bin_path(const std::string& mode, const std::vector<std::string>& kv) {
+        std::string line = "\"" + utf8(helper_path()) + "\" " + mode + " " + p("d.pid") + " " + p("report");
+        for (const auto& arg : kv) line += " " + arg;
+        return line;
+    }
+
+    // Polls `sc query` until the state is `want` (or `deadline`); every
+    // state seen goes into `seen`.
+    Query wait_state(int want, std::vector<int>& seen, std::chrono::milliseconds deadline = 20s) {
+        const auto until = std::chrono::steady_clock::now() + deadline;
+        Query q;
+        do {
+            q = sc_query(name_);
+            if (seen.empty() || seen.back() != q.state) seen.push_back(q.state);
+            if (q.state == want) return q;
+            std::this_thread::sleep_for(20ms);
+        } while (std::chrono::steady_clock::now() < until);
+        return q;
+    }
+
+    // Stops (bounded) and deletes the service through the SCM API.
+    void remove_service() {
+        SC_HANDLE scm = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+        if (scm == nullptr) return;
+        const std::wstring wide = from_utf8(name_).wstring();
+        if (SC_HANDLE svc = ::OpenServiceW(scm, wide.c_str(), SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE)) {
+            SERVICE_STATUS status{};
+            if (::QueryServiceStatus(svc, &status) && status.dwCurrentState != SERVICE_STOPPED) {
+                ::ControlService(svc, SERVICE_CONTROL_STOP, &status);
+                const auto until = std::chrono::steady_clock::now() + 10s;
+                while (::QueryServiceStatus(svc, &status) && status.dwCurrentState != SERVICE_STOPPED &&
+                       std::chrono::steady_clock::now() < until)
+                    std::this_thread::sleep_for(20ms);
+            }
+            EXPECT_TRUE(::DeleteService(svc)) << "DeleteService: " << ::GetLastError();
+            ::CloseServiceHandle(svc);
+        }
+        ::CloseServiceHandle(scm);
+    }
+
+    std::string name_;
+};
+
+TEST_F(WinServiceTest, RunsAsTheServiceRunningOnlyAfterItsStartupStepsAndStopsThroughSigTerm) {
+    const auto pid_file = path("d.pid");
+    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log")})}).exit_code, 0u);
+    std::vector<int> seen;
+    EXPECT_EQ(sc_query(name_).state, SERVICE_STOPPED);
+    const Result started = sc({"start"});
+    ASSERT_EQ(started.exit_code, 0u) << started.out << started.err;
+
+    // The PID file is locked and written before RUNNING is reported.
+    const Query running = wait_state(SERVICE_RUNNING, seen);
+    ASSERT_EQ(running.state, SERVICE_RUNNING) << running.text;
+    EXPECT_TRUE(std::filesystem::exists(pid_file));
+    EXPECT_TRUE(lock_held(pid_file));
+    ASSERT_TRUE(wait_for_file(path("report")));
+    const auto report = read_report(path("report"));
+    const DWORD pid = static_cast<DWORD>(std::stoul(report.at("pid")));
+    record(pid);
+    EXPECT_EQ(shared::pid_in(pid_file), static_cast<shared::Pid>(pid));
+    // send()/is_running() work for a service as for any daemon.
+    EXPECT_TRUE(daemoniker::is_running(pid_file));
+    // SERVICE_START_PENDING was seen, or RUNNING came first: never another state.
+    for (int state : seen) EXPECT_TRUE(state == SERVICE_START_PENDING || state == SERVICE_RUNNING) << state;
+
+    const Result stop = sc({"stop"});
+    EXPECT_EQ(stop.exit_code, 0u) << stop.out << stop.err;
+    seen.clear();
+    const Query stopped = wait_state(SERVICE_STOPPED, seen);
+    EXPECT_EQ(stopped.state, SERVICE_STOPPED) << stopped.text;
+    EXPECT_EQ(stopped.win32_exit, 0u) << stopped.text;
+    EXPECT_TRUE(wait_for_file(path("log"), " 15 via wait")) << slurp(path("log")); // the SigTerm cleanup ran
+    EXPECT_TRUE(wait_exit(pid));
+    EXPECT_FALSE(std::filesystem::exists(pid_file));
+}
+
+TEST_F(WinServiceTest, AFailedStartupStepStopsTheServiceWithAServiceSpecificCodeAndSaysWhyInTheStderrFile) {
+    const auto missing = path("missing");
+    ASSERT_EQ(sc({"create", "binPath=",
+                  bin_path("signals", {"log=" + p("log"), "chdir=" + utf8(missing), "stderr=" + p("err.txt")})})
+                  .exit_code,
+              0u);
+    sc({"start"}); // returns at the first report: 0 at START_PENDING, 1 if STOPPED came first
+    std::vector<int> seen;
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    // The first query may still see the STOPPED of before the start.
+    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    Query last = q;
+    while (last.win32_exit != ERROR_SERVICE_SPECIFIC_ERROR && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(20ms);
+        last = sc_query(name_);
+    }
+    EXPECT_EQ(last.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << last.text;
+    EXPECT_NE(last.service_exit, 0u) << last.text;
+    for (int state : seen) EXPECT_NE(state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("err.txt"), "daemoniker: ")) << slurp(path("err.txt"));
+    EXPECT_NE(slurp(path("err.txt")).find("missing"), std::string::npos) << slurp(path("err.txt"));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+    EXPECT_FALSE(std::filesystem::exists(path("report")));
+}
+
+} // namespace
