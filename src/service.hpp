@@ -15,6 +15,7 @@
 // default a SigTerm in the main thread) or the supervisor's filter takes it.
 // SERVICE_STOPPED is reported when the process exits through exit().
 
+#include "continuation.hpp"
 #include "options.hpp"
 
 #include <string_view>
@@ -56,5 +57,11 @@ void fail(const Resolved& r, std::string_view line, int code) noexcept;
 /// run_foreground(r), running(). A failed step is reported by fail() and
 /// its exception rethrown.
 void run_startup(const Resolved& r);
+
+/// The same for the command (daemonize_and_exec()): after the foreground
+/// steps, `then` starts the program (the supervisor) with `payload`; a
+/// failure is reported as above and thrown as throw_own_failure() makes it.
+/// Once RUNNING is reported, `then` serves: never returns.
+[[noreturn]] void run_startup(const Resolved& r, Continuation& then, std::string_view payload);
 
 } // namespace daemoniker::detail::service

@@ -5,6 +5,7 @@
 #include "service.hpp"
 
 #include "foreground.hpp"
+#include "pid_file_internal.hpp"
 #include "signal_channel.hpp"
 #include "startup.hpp"
 #include "win.hpp"
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cwctype>
+#include <exception>
 #include <mutex>
 #include <string>
 
@@ -251,6 +253,26 @@ void run_startup(const Resolved& r) {
         throw;
     }
     running();
+}
+
+void run_startup(const Resolved& r, Continuation& then, std::string_view payload) {
+    if (const auto ec = connect())
+        throw StartupError("cannot run as a service: StartServiceCtrlDispatcherW: " + describe(ec), Step::validate, {}, ec);
+    try {
+        run_foreground(r);
+        const Failure failed = then.start(r, payload);
+        if (failed.error != 0 || failed.detail != errc{}) {
+            if (HeldPidFile* held = held_for_life()) held->release();
+            then.throw_own_failure(failed);
+            throw_failure(failed, r);
+        }
+    } catch (const Error& e) {
+        fail(r, e.what(), e.code().value());
+        throw;
+    }
+    running();
+    then.serve();
+    std::terminate(); // serve() never returns (GCC does not see [[noreturn]] through the virtual call)
 }
 
 } // namespace daemoniker::detail::service
