@@ -121,7 +121,8 @@ std::chrono::milliseconds timeout_of(const ServiceOptions& o) {
     return *t;
 }
 
-// Polls until the state is neither `pending` nor the state the service left.
+// Polls until the state is neither `pending` nor `from` (0: none), the
+// state the service may still show before it reports `pending`.
 SERVICE_STATUS_PROCESS wait_while(const ServiceOptions& o, SC_HANDLE svc, DWORD pending, DWORD from,
                                   std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
@@ -240,12 +241,13 @@ int run_install(const ServiceOptions& o) {
 }
 
 int run_uninstall(const ServiceOptions& o) {
+    const auto timeout = timeout_of(o);
     ScHandle svc = open_service(o, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS);
     auto s = query(o, svc.h);
     if (s.dwCurrentState != SERVICE_STOPPED) {
         SERVICE_STATUS ignored{};
         ::ControlService(svc.h, SERVICE_CONTROL_STOP, &ignored);
-        s = wait_while(o, svc.h, SERVICE_STOP_PENDING, SERVICE_RUNNING, timeout_of(o));
+        s = wait_while(o, svc.h, SERVICE_STOP_PENDING, SERVICE_RUNNING, timeout);
         if (s.dwCurrentState != SERVICE_STOPPED)
             fail(exit_status::still_running, "service '" + o.name + "' is " + state_name(s.dwCurrentState) +
                                                  "; not uninstalled (stop it first)");
@@ -256,14 +258,16 @@ int run_uninstall(const ServiceOptions& o) {
 }
 
 int run_start(const ServiceOptions& o) {
+    const auto timeout = timeout_of(o);
     ScHandle svc = open_service(o, SERVICE_START | SERVICE_QUERY_STATUS);
     if (!::StartServiceW(svc.h, 0, nullptr)) {
         const DWORD e = ::GetLastError();
         if (e == ERROR_SERVICE_ALREADY_RUNNING) fail(exit_status::still_running, "service '" + o.name + "' is already running");
         fail(exit_status::failed, "cannot start service '" + o.name + "': " + error_text(e));
     }
-    // The SCM returns at the service's first report: wait for the verdict.
-    const auto s = wait_while(o, svc.h, SERVICE_START_PENDING, SERVICE_STOPPED, timeout_of(o));
+    // StartServiceW returns once the service is START_PENDING (the SCM sets
+    // it): STOPPED from here on is the service's verdict.
+    const auto s = wait_while(o, svc.h, SERVICE_START_PENDING, 0, timeout);
     if (s.dwCurrentState == SERVICE_RUNNING) {
         std::printf("%s: running (pid %lu)\n", o.name.c_str(), s.dwProcessId);
         return exit_status::ok;
@@ -272,10 +276,11 @@ int run_start(const ServiceOptions& o) {
         fail(exit_status::failed, "service '" + o.name + "' stopped instead of running (" + exit_codes(s) +
                                       "; see its --stderr file and the event log)");
     fail(exit_status::failed, "service '" + o.name + "' is still " + state_name(s.dwCurrentState) + " after " +
-                                  format_duration(static_cast<double>(timeout_of(o).count()) / 1000));
+                                  format_duration(static_cast<double>(timeout.count()) / 1000));
 }
 
 int run_stop(const ServiceOptions& o) {
+    const auto timeout = timeout_of(o);
     ScHandle svc = open_service(o, SERVICE_STOP | SERVICE_QUERY_STATUS);
     SERVICE_STATUS ignored{};
     if (!::ControlService(svc.h, SERVICE_CONTROL_STOP, &ignored)) {
@@ -285,13 +290,13 @@ int run_stop(const ServiceOptions& o) {
             fail(exit_status::failed, "cannot stop service '" + o.name + "': " + error_text(e));
         // Already stopping: wait with the others.
     }
-    const auto s = wait_while(o, svc.h, SERVICE_STOP_PENDING, SERVICE_RUNNING, timeout_of(o));
+    const auto s = wait_while(o, svc.h, SERVICE_STOP_PENDING, SERVICE_RUNNING, timeout);
     if (s.dwCurrentState == SERVICE_STOPPED) {
         std::printf("%s: stopped (%s)\n", o.name.c_str(), exit_codes(s).c_str());
         return exit_status::ok;
     }
     fail(exit_status::still_running, "service '" + o.name + "' is still " + state_name(s.dwCurrentState) + " after " +
-                                         format_duration(static_cast<double>(timeout_of(o).count()) / 1000));
+                                         format_duration(static_cast<double>(timeout.count()) / 1000));
 }
 
 int run_status(const ServiceOptions& o) {

@@ -12,6 +12,7 @@
 
 #include <windows.h>
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
@@ -167,6 +168,130 @@ TEST_F(WinServiceTest, AFailedStartupStepStopsTheServiceWithAServiceSpecificCode
     EXPECT_NE(slurp(path("err.txt")).find("missing"), std::string::npos) << slurp(path("err.txt"));
     EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
     EXPECT_FALSE(std::filesystem::exists(path("report")));
+}
+
+// ---- the command ---------------------------------------------------------------
+
+class WinServiceCommandTest : public WinServiceTest {
+protected:
+    Result cmd(const std::string& verb, std::vector<std::string> args = {}) {
+        args.insert(args.begin(), {"service", verb, name_});
+        return run_program(cli_path(), args);
+    }
+    // Installs the helper's serve mode (a SignalHandler; logs its arguments,
+    // its environment and the SIGTERM it catches).
+    Result install(std::vector<std::string> options = {}) {
+        options.insert(options.end(), {"--pid-file", p("svc.pid"), "--stdout", p("out.txt"), "--stderr", p("err.txt"),
+                                       "--env", "GREETING=h\u00e9llo \"w\u00f6rld\"", "--", utf8(helper_path()), "serve",
+                                       "-", p("log"), "two words", "back\\slash\\", "env=GREETING"});
+        return cmd("install", options);
+    }
+};
+
+TEST_F(WinServiceCommandTest, InstallStartStopUninstallWithTheStatusOfEachState) {
+    const Result installed = install({"--display-name", "D\u00e6monik\u00e9r test", "--description", "a test service"});
+    ASSERT_EQ(installed.exit_code, 0u) << installed.err;
+    Result r = cmd("status");
+    EXPECT_EQ(r.exit_code, 3u) << r.out << r.err;
+    EXPECT_NE(r.out.find(name_ + ": stopped"), std::string::npos) << r.out;
+
+    r = cmd("start");
+    ASSERT_EQ(r.exit_code, 0u) << r.out << r.err;
+    r = cmd("status");
+    EXPECT_EQ(r.exit_code, 0u) << r.out << r.err;
+    EXPECT_NE(r.out.find(name_ + ": running (pid "), std::string::npos) << r.out;
+    EXPECT_EQ(sc_query(name_).state, SERVICE_RUNNING);
+    // The PID file names the supervisor, which serves the signal channel.
+    EXPECT_TRUE(daemoniker::is_running(path("svc.pid")));
+    record(static_cast<DWORD>(shared::pid_in(path("svc.pid"))));
+
+    ASSERT_TRUE(wait_for_file(path("log"), "serving")) << slurp(path("log"));
+    const std::string log = slurp(path("log"));
+    EXPECT_NE(log.find("args=two words|back\\slash\\|env=GREETING"), std::string::npos) << log;
+    EXPECT_NE(log.find("env GREETING=h\u00e9llo \"w\u00f6rld\""), std::string::npos) << log;
+
+    r = cmd("start");
+    EXPECT_EQ(r.exit_code, 2u) << r.err;
+    EXPECT_NE(r.err.find("'" + name_ + "' is already running"), std::string::npos) << r.err;
+
+    r = cmd("stop");
+    EXPECT_EQ(r.exit_code, 0u) << r.out << r.err;
+    EXPECT_NE(slurp(path("log")).find("caught received SIGTERM 15"), std::string::npos) << slurp(path("log"));
+    EXPECT_NE(slurp(path("out.txt")).find("program stdout line"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(path("svc.pid")));
+    r = cmd("status");
+    EXPECT_EQ(r.exit_code, 3u) << r.out << r.err;
+    EXPECT_NE(r.out.find("stopped (exit code 0)"), std::string::npos) << r.out;
+    r = cmd("stop");
+    EXPECT_EQ(r.exit_code, 1u) << r.err;
+    EXPECT_NE(r.err.find("'" + name_ + "' is not running"), std::string::npos) << r.err;
+
+    r = cmd("uninstall");
+    EXPECT_EQ(r.exit_code, 0u) << r.out << r.err;
+    r = cmd("status");
+    EXPECT_EQ(r.exit_code, 4u) << r.out << r.err;
+    EXPECT_NE(r.err.find("service '" + name_ + "' is not installed"), std::string::npos) << r.err;
+}
+
+TEST_F(WinServiceCommandTest, TheInstalledServiceStartsAndStopsWithScToo) {
+    ASSERT_EQ(install().exit_code, 0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    record(static_cast<DWORD>(shared::pid_in(path("svc.pid"))));
+    ASSERT_TRUE(wait_for_file(path("log"), "serving"));
+    EXPECT_EQ(cmd("status").exit_code, 0u);
+    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    EXPECT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    EXPECT_EQ(q.win32_exit, 0u) << q.text;
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM 15"));
+    EXPECT_EQ(cmd("status").exit_code, 3u);
+}
+
+TEST_F(WinServiceCommandTest, AFailedStartupMakesStartFailWithTheServiceExitCodeAndTheReasonInTheStderrFile) {
+    ASSERT_EQ(cmd("install", {"--chdir", p("missing"), "--stderr", p("err.txt"), "--", utf8(helper_path()), "serve", "-",
+                              p("log")})
+                  .exit_code,
+              0u);
+    const Result r = cmd("start");
+    EXPECT_EQ(r.exit_code, 1u) << r.out << r.err;
+    EXPECT_NE(r.err.find("'" + name_ + "' stopped instead of running (exit code "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("(service-specific)"), std::string::npos) << r.err;
+    EXPECT_TRUE(wait_for_file(path("err.txt"), "missing")) << slurp(path("err.txt"));
+    EXPECT_FALSE(std::filesystem::exists(path("log")));
+    EXPECT_EQ(cmd("status").exit_code, 3u);
+}
+
+TEST_F(WinServiceCommandTest, BadInputFailsWithOneLineNamingIt) {
+    // Every verb on a name that is not installed.
+    for (const char* verb : {"start", "stop", "uninstall"}) {
+        const Result r = cmd(verb);
+        EXPECT_EQ(r.exit_code, 1u) << verb << r.err;
+        EXPECT_EQ(r.err, "daemoniker: service: service '" + name_ + "' is not installed\n") << verb;
+    }
+    EXPECT_EQ(cmd("status").exit_code, 4u);
+    // Installing twice.
+    ASSERT_EQ(install().exit_code, 0u);
+    Result r = install();
+    EXPECT_EQ(r.exit_code, 1u);
+    EXPECT_EQ(r.err, "daemoniker: service: service '" + name_ + "' already exists\n");
+    // Usage errors: 64.
+    for (const std::vector<std::string>& bad :
+         std::vector<std::vector<std::string>>{{"service"},
+                                               {"service", "install"},
+                                               {"service", "install", "x"},
+                                               {"service", "bogus", "x"},
+                                               {"service", "install", "x", "--start", "sometimes", "--", "prog"},
+                                               {"service", "install", "x", "--env", "NOEQUALS", "--", "prog"},
+                                               {"service", "stop", "x", "--timeout", "soon"}}) {
+        const Result u = run_program(cli_path(), bad);
+        EXPECT_EQ(u.exit_code, 64u) << u.err;
+        EXPECT_EQ(std::count(u.err.begin(), u.err.end(), '\n'), 1) << u.err;
+    }
+    r = cmd("install", {"--", utf8(path("no-such-program.exe"))});
+    EXPECT_EQ(r.exit_code, 1u);
+    EXPECT_NE(r.err.find("no-such-program.exe' was not found"), std::string::npos) << r.err;
 }
 
 } // namespace
