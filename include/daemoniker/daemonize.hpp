@@ -56,6 +56,20 @@ inline constexpr int exit_parent_failed = 2;
 /// daemon, and only `args` carry state across (prefer Daemonizer there).
 /// With Options::detach = Detach::never nothing forks: this process is the
 /// daemon, and a failure ends it with status 1.
+/// A Windows process that the Service Control Manager started (its parent
+/// is services.exe) becomes that service instead, whatever Options::detach
+/// says: no re-launch; the service control dispatcher starts on a thread of
+/// its own; SERVICE_START_PENDING while the steps of Detach::never run (the
+/// directory, the PID file holding this PID, the streams given), then
+/// SERVICE_RUNNING. A failed step reports SERVICE_STOPPED with
+/// ERROR_SERVICE_SPECIFIC_ERROR and the step's error code, writes its
+/// message to the stderr_goto file (if given) and the Application event log,
+/// then throws as with Detach::never. STOP, SHUTDOWN and PRESHUTDOWN are
+/// reported as SERVICE_STOP_PENDING and arrive as SIGTERM, exactly as
+/// send() delivers it: through a started SignalHandler (by default a SigTerm
+/// exception in the main thread), or, without one, by ending the process
+/// (status 143). exit() (returning from main) reports SERVICE_STOPPED.
+/// docs/how-it-works.md, "Windows services", has the details.
 template <class... Args>
 std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_file, const Options& options,
                                             Args&&... args) {
