@@ -251,6 +251,9 @@ void run_startup(const Resolved& r) {
     } catch (const Error& e) {
         fail(r, e.what(), e.code().value());
         throw;
+    } catch (const std::exception& e) { // out of memory, most likely: still a failed start
+        fail(r, e.what(), exit_startup_failed);
+        throw;
     }
     running();
 }
@@ -268,6 +271,9 @@ void run_startup(const Resolved& r, Continuation& then, std::string_view payload
         }
     } catch (const Error& e) {
         fail(r, e.what(), e.code().value());
+        throw;
+    } catch (const std::exception& e) { // out of memory, most likely: still a failed start
+        fail(r, e.what(), exit_startup_failed);
         throw;
     }
     running();
