@@ -263,6 +263,35 @@ TEST_F(WinServiceCommandTest, AFailedStartupMakesStartFailWithTheServiceExitCode
     EXPECT_EQ(cmd("status").exit_code, 3u);
 }
 
+TEST_F(WinServiceCommandTest, AUnicodeNameWithRecoveryAndDelayedStartInstallsStartsAndStops) {
+    name_ += "-d\u00e6m\u00f6n-\u65e5\u672c";
+    const Result installed = install({"--restart-on-failure", "--start", "delayed"});
+    ASSERT_EQ(installed.exit_code, 0u) << installed.err;
+    // Wine refuses delayed auto-start and the failure-actions flag (error
+    // 124): a warning each, and the service is installed all the same.
+    EXPECT_NE(installed.out.find(name_ + ": installed"), std::string::npos) << installed.out;
+    Result r = cmd("start");
+    ASSERT_EQ(r.exit_code, 0u) << r.err;
+    record(static_cast<DWORD>(shared::pid_in(path("svc.pid"))));
+    r = cmd("status");
+    EXPECT_EQ(r.exit_code, 0u) << r.err;
+    EXPECT_NE(r.out.find(name_ + ": running"), std::string::npos) << r.out;
+    EXPECT_EQ(cmd("stop").exit_code, 0u);
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM 15"));
+    EXPECT_EQ(cmd("uninstall").exit_code, 0u);
+    EXPECT_EQ(cmd("status").exit_code, 4u);
+}
+
+TEST_F(WinServiceCommandTest, UninstallStopsARunningServiceFirst) {
+    ASSERT_EQ(install().exit_code, 0u);
+    ASSERT_EQ(cmd("start").exit_code, 0u);
+    record(static_cast<DWORD>(shared::pid_in(path("svc.pid"))));
+    const Result r = cmd("uninstall");
+    EXPECT_EQ(r.exit_code, 0u) << r.err;
+    EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM 15"));
+    EXPECT_EQ(cmd("status").exit_code, 4u);
+}
+
 TEST_F(WinServiceCommandTest, BadInputFailsWithOneLineNamingIt) {
     // Every verb on a name that is not installed.
     for (const char* verb : {"start", "stop", "uninstall"}) {
