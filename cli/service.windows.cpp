@@ -328,6 +328,10 @@ Command add_service(CLI::App& app) {
     auto* sub = app.add_subcommand("service", "install, start, stop, query and uninstall a Windows service that runs "
                                               "a program under daemoniker's supervisor");
     sub->require_subcommand(1);
+    sub->footer("Example: daemoniker service install app --start auto --stderr C:\\srv\\app.log -- C:\\srv\\app.exe --port 8080\n"
+                "Exit status: 0 done (status: running); 1 failed, or not installed; 2 start: already running, stop: "
+                "still stopping after --timeout; 3 status: stopped; 4 status: not installed or unknown; 64 bad usage.\n"
+                "Run 'daemoniker service <verb> --help' for a verb's options.");
     auto* install = add_name(sub->add_subcommand("install", "register a service that runs PROGRAM "
                                                             "(through 'daemoniker start')"),
                              *o);
@@ -345,15 +349,23 @@ Command add_service(CLI::App& app) {
     // After NAME come the options, then -- and the program: its own
     // options are never taken for ours.
     install->add_option("program", o->command, "after --: the program, then its arguments")->required();
+    install->footer("The service runs 'daemoniker start' with these options; started by the SCM, that start is the "
+                    "service and the program's supervisor.\n"
+                    "Exit status: 0 installed; 1 failed (the name exists, the program was not found, no access); "
+                    "64 bad usage. A recovery or delayed-start setting the SCM refuses is a warning.");
     auto* uninstall = add_name(sub->add_subcommand("uninstall", "stop the service if it runs, and delete it"), *o);
     uninstall->add_option("--timeout", o->timeout, "seconds to wait for a running service to stop (default 30)");
     auto* start = add_name(sub->add_subcommand("start", "start the service; exit 0 once it runs"), *o);
     start->add_option("--timeout", o->timeout, "seconds to wait for it to run (default 30)");
     auto* stop = add_name(sub->add_subcommand("stop", "stop the service; exit 0 once it stopped"), *o);
     stop->add_option("--timeout", o->timeout, "seconds to wait for it to stop (default 30)");
-    auto* status = add_name(sub->add_subcommand("status", "print the service's state: exit 0 running, 3 stopped, "
-                                                          "4 not installed or unknown"),
-                            *o);
+    auto* status = add_name(sub->add_subcommand("status", "print the service's state"), *o);
+    status->footer("Exit status: 0 running; 3 stopped; 4 not installed, pending or unknown; 64 bad usage.");
+    start->footer("Exit status: 0 running; 1 failed or stopped instead (the line gives its exit code); 2 already "
+                  "running; 64 bad usage.");
+    stop->footer("Exit status: 0 stopped; 1 not running or failed; 2 still stopping after --timeout; 64 bad usage.");
+    uninstall->footer("Exit status: 0 uninstalled; 1 failed or not installed; 2 still stopping after --timeout; "
+                      "64 bad usage.");
     return {sub, [o, install, uninstall, start, stop, status] {
                 if (install->parsed()) return run_install(*o);
                 if (uninstall->parsed()) return run_uninstall(*o);

@@ -112,7 +112,7 @@ protected:
 
 TEST_F(WinServiceTest, RunsAsTheServiceRunningOnlyAfterItsStartupStepsAndStopsThroughSigTerm) {
     const auto pid_file = path("d.pid");
-    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log")})}).exit_code, 0u);
+    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log"), "hup=record"})}).exit_code, 0u);
     std::vector<int> seen;
     EXPECT_EQ(sc_query(name_).state, SERVICE_STOPPED);
     const Result started = sc({"start"});
@@ -130,6 +130,10 @@ TEST_F(WinServiceTest, RunsAsTheServiceRunningOnlyAfterItsStartupStepsAndStopsTh
     EXPECT_EQ(shared::pid_in(pid_file), static_cast<shared::Pid>(pid));
     // send()/is_running() work for a service as for any daemon.
     EXPECT_TRUE(daemoniker::is_running(pid_file));
+    std::error_code ec;
+    daemoniker::send(pid_file, 1, ec); // SIGHUP
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(wait_for_file(path("log"), "handled hup 1")) << slurp(path("log"));
     // SERVICE_START_PENDING was seen, or RUNNING came first: never another state.
     for (int state : seen) EXPECT_TRUE(state == SERVICE_START_PENDING || state == SERVICE_RUNNING) << state;
 
@@ -290,6 +294,14 @@ TEST_F(WinServiceCommandTest, UninstallStopsARunningServiceFirst) {
     EXPECT_EQ(r.exit_code, 0u) << r.err;
     EXPECT_TRUE(wait_for_file(path("log"), "caught received SIGTERM 15"));
     EXPECT_EQ(cmd("status").exit_code, 4u);
+}
+
+TEST_F(WinServiceCommandTest, EveryVerbHasHelpWithItsExitStatuses) {
+    for (const char* verb : {"install", "uninstall", "start", "stop", "status"}) {
+        const Result r = run_program(cli_path(), {"service", verb, "--help"});
+        EXPECT_EQ(r.exit_code, 0u) << verb;
+        EXPECT_NE(r.out.find("Exit status"), std::string::npos) << verb << "\n" << r.out;
+    }
 }
 
 TEST_F(WinServiceCommandTest, BadInputFailsWithOneLineNamingIt) {
