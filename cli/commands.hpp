@@ -82,6 +82,7 @@ public:
 
 private:
     struct Impl;
+    static void prepare(Impl& s, const StartOptions& o); // Windows: the constructor's work
     std::unique_ptr<Impl> impl_;
 };
 

@@ -114,6 +114,14 @@ std::string exit_codes(const SERVICE_STATUS_PROCESS& s) {
     return "exit code " + std::to_string(s.dwWin32ExitCode) + ": " + win::message(s.dwWin32ExitCode);
 }
 
+// True when the service's process is known to have ended.
+bool process_ended(DWORD pid) {
+    if (pid == 0) return false;
+    win::Handle process(::OpenProcess(SYNCHRONIZE, FALSE, pid));
+    if (!process.valid()) return ::GetLastError() == ERROR_INVALID_PARAMETER; // no such process
+    return ::WaitForSingleObject(process.get(), 0) == WAIT_OBJECT_0;
+}
+
 std::chrono::milliseconds timeout_of(const ServiceOptions& o) {
     if (o.timeout.empty()) return 30s;
     const auto t = parse_seconds(o.timeout);
@@ -304,7 +312,13 @@ int run_status(const ServiceOptions& o) {
     const auto s = query(o, svc.h);
     std::string line = o.name + ": " + state_name(s.dwCurrentState);
     int status = exit_status::unknown;
-    if (s.dwCurrentState == SERVICE_RUNNING) {
+    if (s.dwCurrentState != SERVICE_STOPPED && process_ended(s.dwProcessId)) {
+        // Real Windows reports such a service stopped (1067); Wine's SCM
+        // keeps showing the state it last got.
+        line += " according to the SCM, but its process " + std::to_string(s.dwProcessId) +
+                " has ended without reporting it stopped";
+        status = exit_status::failed; // LSB: dead
+    } else if (s.dwCurrentState == SERVICE_RUNNING) {
         line += " (pid " + std::to_string(s.dwProcessId) + ")";
         status = exit_status::ok;
     } else if (s.dwCurrentState == SERVICE_STOPPED) {
@@ -330,7 +344,7 @@ Command add_service(CLI::App& app) {
     sub->require_subcommand(1);
     sub->footer("Example: daemoniker service install app --start auto --stderr C:\\srv\\app.log -- C:\\srv\\app.exe --port 8080\n"
                 "Exit status: 0 done (status: running); 1 failed, or not installed; 2 start: already running, stop: "
-                "still stopping after --timeout; 3 status: stopped; 4 status: not installed or unknown; 64 bad usage.\n"
+                "still stopping after --timeout; 3 status: stopped (1: dead); 4 status: not installed or unknown; 64 bad usage.\n"
                 "Run 'daemoniker service <verb> --help' for a verb's options.");
     auto* install = add_name(sub->add_subcommand("install", "register a service that runs PROGRAM "
                                                             "(through 'daemoniker start')"),
@@ -360,7 +374,7 @@ Command add_service(CLI::App& app) {
     auto* stop = add_name(sub->add_subcommand("stop", "stop the service; exit 0 once it stopped"), *o);
     stop->add_option("--timeout", o->timeout, "seconds to wait for it to stop (default 30)");
     auto* status = add_name(sub->add_subcommand("status", "print the service's state"), *o);
-    status->footer("Exit status: 0 running; 3 stopped; 4 not installed, pending or unknown; 64 bad usage.");
+    status->footer("Exit status: 0 running; 1 dead (the SCM shows it running or pending, its process has ended); 3 stopped; 4 not installed, pending or unknown; 64 bad usage.");
     start->footer("Exit status: 0 running; 1 failed or stopped instead (the line gives its exit code); 2 already "
                   "running; 64 bad usage.");
     stop->footer("Exit status: 0 stopped; 1 not running or failed; 2 still stopping after --timeout; 64 bad usage.");

@@ -18,6 +18,8 @@
 #include "continuation.hpp"
 #include "options.hpp"
 
+#include <filesystem>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
@@ -52,6 +54,16 @@ void stopped(int exit_status) noexcept;
 /// name; the service is reported SERVICE_STOPPED with
 /// ERROR_SERVICE_SPECIFIC_ERROR and `code` (made non-zero).
 void fail(const Resolved& r, std::string_view line, int code) noexcept;
+
+/// A process the SCM started that fails before run_startup() connected it
+/// (the command's own checks: a program no longer found, a bad option in
+/// the service's command line): connects, tells `line` to the administrator
+/// (`stderr_file`, the event log) and reports SERVICE_STOPPED with
+/// `status` as the service-specific code, instead of leaving the SCM to
+/// time the start out (1053) with no word of why. Does nothing in any other
+/// process, or once connected (the startup reports its own failures).
+void fail_before_startup(std::string_view line, int status,
+                         const std::optional<std::filesystem::path>& stderr_file) noexcept;
 
 /// Runs the library's foreground steps as the service's startup: connect(),
 /// run_foreground(r), running(). A failed step is reported by fail() and

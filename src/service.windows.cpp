@@ -22,6 +22,7 @@
 #include <cwctype>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace daemoniker::detail::service {
@@ -33,6 +34,8 @@ namespace {
 // steps are quick, a program's cleanup may not be.
 constexpr DWORD start_hint_ms = 30000;
 constexpr DWORD stop_hint_ms = 30000;
+// What abort() gives as the process's exit code on Windows.
+constexpr DWORD abort_status = 3;
 
 struct State {
     std::mutex mutex; // guards status and the reports
@@ -42,6 +45,10 @@ struct State {
     HANDLE registered = nullptr; // set by service_main() once the handler is registered
     DWORD error = 0;             // service_main()'s or the dispatcher's failure
     bool connected = false;
+    int exit_status = 0;                    // set_exit_status(): reported at exit
+    std::optional<std::filesystem::path> stderr_path; // where fail() and terminate write their line
+    std::terminate_handler previous_terminate = nullptr;
+    LPTOP_LEVEL_EXCEPTION_FILTER previous_filter = nullptr;
 };
 
 State& state() {
@@ -71,9 +78,17 @@ void report(DWORD current, DWORD win32_exit = NO_ERROR, DWORD specific = 0, DWOR
 }
 
 // Registered with atexit() by connect(): a program that returns from main()
-// or calls exit() after a stop ends the service. (Its exit status is not
-// known here; 0 is reported.)
-void stopped_at_exit() noexcept { stopped(0); }
+// or calls exit() ends the service. Its exit status is not known here
+// (exit() runs this before ExitProcess records it): set_exit_status() tells it.
+void stopped_at_exit() noexcept {
+    State& s = state();
+    int status = 0;
+    {
+        std::lock_guard lock(s.mutex);
+        status = s.exit_status;
+    }
+    stopped(status);
+}
 
 // STOP, SHUTDOWN and PRESHUTDOWN become SIGTERM, delivered the way send()
 // delivers it: over this process's own signal channel, so the receipt filter
@@ -175,6 +190,82 @@ void log_event(const std::wstring& source, std::string_view line) noexcept {
     }
 }
 
+void remember_stderr(const Resolved& r) noexcept {
+    State& s = state();
+    std::lock_guard lock(s.mutex);
+    try {
+        if (r.stream_given[2]) s.stderr_path = r.stderr_path;
+    } catch (...) { // out of memory: the event log and the exit code remain
+    }
+}
+
+// True when this process's standard error already is the stderr file.
+bool stderr_is(const Resolved& r) noexcept {
+    if (!r.stream_given[2]) return false;
+    BY_HANDLE_FILE_INFORMATION ours{}, file{};
+    if (!::GetFileInformationByHandle(::GetStdHandle(STD_ERROR_HANDLE), &ours)) return false;
+    win::Handle h(::CreateFileW(r.stderr_path.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+    if (!h.valid() || !::GetFileInformationByHandle(h.get(), &file)) return false;
+    return ours.dwVolumeSerialNumber == file.dwVolumeSerialNumber && ours.nFileIndexHigh == file.nFileIndexHigh &&
+           ours.nFileIndexLow == file.nFileIndexLow;
+}
+
+// The line, in the stderr file (when one was given and `to_file`) and the event log.
+void tell_administrator(std::string_view line, bool to_file = true) noexcept {
+    State& s = state();
+    std::wstring name;
+    std::optional<std::filesystem::path> file;
+    {
+        std::lock_guard lock(s.mutex);
+        name = s.name;
+        file = s.stderr_path;
+    }
+    if (file && to_file) append_line(*file, line);
+    log_event(name.empty() ? L"daemoniker" : name, line);
+}
+
+// An exception nobody caught (a SigTerm the program does not catch among
+// them) ends the process through abort(), which runs no exit handler: the
+// service is reported stopped with abort()'s status, 3, and the exception's
+// text is told the administrator.
+[[noreturn]] void stopped_on_terminate() noexcept {
+    std::string line = "terminate called";
+    if (const std::exception_ptr e = std::current_exception()) {
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+            line += std::string(" after an uncaught exception: ") + x.what();
+        } catch (...) {
+            line += " after an uncaught exception";
+        }
+    }
+    tell_administrator(line);
+    report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, abort_status);
+    if (std::terminate_handler previous = state().previous_terminate) previous();
+    std::abort();
+}
+
+// The exception codes of a C++ throw that found no catch: GCC's (SEH
+// unwinding, "GCC" in the code) and MSVC's.
+constexpr DWORD gcc_throw = 0x20474343;
+constexpr DWORD msvc_throw = 0xE06D7363;
+
+// A thread's exception that nothing handled. Windows runs this instead of
+// unwinding to std::terminate when a C++ exception leaves main() (so under
+// Wine: measured), and for crashes: the service is reported stopped before
+// the process ends, instead of being left STOP_PENDING or RUNNING.
+LONG WINAPI stopped_on_crash(EXCEPTION_POINTERS* info) {
+    const DWORD code = info != nullptr && info->ExceptionRecord != nullptr ? info->ExceptionRecord->ExceptionCode : 0;
+    if (code == gcc_throw || code == msvc_throw) std::terminate(); // the PID file's handler and stopped_on_terminate()
+    char line[96];
+    std::snprintf(line, sizeof line, "the process crashed: exception 0x%08lX", static_cast<unsigned long>(code));
+    tell_administrator(line);
+    report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, code);
+    const LPTOP_LEVEL_EXCEPTION_FILTER previous = state().previous_filter;
+    return previous != nullptr ? previous(info) : EXCEPTION_CONTINUE_SEARCH;
+}
+
 } // namespace
 
 bool started_by_scm() noexcept {
@@ -219,10 +310,13 @@ std::error_code connect() noexcept {
     if (error != 0) return {static_cast<int>(error), std::system_category()};
     s.connected = true;
     std::atexit([] { stopped_at_exit(); });
+    s.previous_terminate = std::set_terminate(stopped_on_terminate);
+    s.previous_filter = ::SetUnhandledExceptionFilter(stopped_on_crash);
     return {};
 }
 
 void running() noexcept { report(SERVICE_RUNNING); }
+
 
 // The exit status as the SCM shows it: 0 is success; anything else is a
 // service-specific code (WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE the status).
@@ -232,18 +326,32 @@ void stopped(int exit_status) noexcept {
 }
 
 void fail(const Resolved& r, std::string_view line, int code) noexcept {
-    if (r.stream_given[2]) append_line(r.stderr_path, line);
-    std::wstring name;
-    {
-        State& s = state();
-        std::lock_guard lock(s.mutex);
-        name = s.name;
-    }
-    log_event(name.empty() ? L"daemoniker" : name, line);
+    remember_stderr(r);
+    // Once stderr is the file (the command's last steps come after the
+    // streams), whoever catches the failure prints the line there itself.
+    tell_administrator(line, !stderr_is(r));
     report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, code == 0 ? static_cast<DWORD>(exit_startup_failed) : static_cast<DWORD>(code));
 }
 
+void fail_before_startup(std::string_view line, int status,
+                         const std::optional<std::filesystem::path>& stderr_file) noexcept {
+    if (!started_by_scm() || connected()) return;
+    if (connect()) return; // no SCM to tell: it times the start out itself
+    {
+        State& s = state();
+        std::lock_guard lock(s.mutex);
+        try {
+            s.stderr_path = stderr_file;
+        } catch (...) { // out of memory: the event log and the exit code remain
+        }
+    }
+    tell_administrator(line);
+    report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR,
+           status == 0 ? static_cast<DWORD>(exit_startup_failed) : static_cast<DWORD>(status));
+}
+
 void run_startup(const Resolved& r) {
+    remember_stderr(r);
     if (const auto ec = connect())
         throw StartupError("cannot run as a service: StartServiceCtrlDispatcherW: " + describe(ec), Step::validate, {}, ec);
     try {
@@ -259,6 +367,7 @@ void run_startup(const Resolved& r) {
 }
 
 void run_startup(const Resolved& r, Continuation& then, std::string_view payload) {
+    remember_stderr(r);
     if (const auto ec = connect())
         throw StartupError("cannot run as a service: StartServiceCtrlDispatcherW: " + describe(ec), Step::validate, {}, ec);
     try {
@@ -282,3 +391,13 @@ void run_startup(const Resolved& r, Continuation& then, std::string_view payload
 }
 
 } // namespace daemoniker::detail::service
+
+namespace daemoniker {
+
+void set_exit_status(int status) noexcept {
+    detail::service::State& s = detail::service::state();
+    std::lock_guard lock(s.mutex);
+    s.exit_status = status;
+}
+
+} // namespace daemoniker

@@ -9,7 +9,8 @@
 /// - Daemonizer / with_daemonizer(): Python Daemoniker's context manager,
 ///   for setup code that must run once and parent-only code after success.
 ///
-/// reopen_streams() serves log rotation in the daemon.
+/// reopen_streams() serves log rotation in the daemon; set_exit_status()
+/// tells a Windows service's exit status to the Service Control Manager.
 
 #include <daemoniker/codec.hpp>
 #include <daemoniker/detail/daemonize.hpp>
@@ -205,5 +206,22 @@ void with_daemonizer(Body&& body) {
 /// Throws Error naming the stream and path if a file cannot be opened; the
 /// streams before it in the order stdin, stdout, stderr are already reopened.
 DAEMONIKER_API bool reopen_streams();
+
+/// Declares the status this process is about to exit with, for the one
+/// service manager that cannot see it: when the Windows Service Control
+/// Manager started the program, leaving main() (or exit()) reports the
+/// service `SERVICE_STOPPED` with this status — 0 as success, anything else
+/// as `ERROR_SERVICE_SPECIFIC_ERROR` (1066) with the status as the
+/// service-specific exit code, which `sc query` shows and recovery actions
+/// may act on. Without a call the service reports 0. (Windows runs exit()'s
+/// handlers before the status exists anywhere a library can read it.)
+///
+///     const int status = serve();
+///     daemoniker::set_exit_status(status);
+///     return status;
+///
+/// Does nothing elsewhere: on POSIX, and for a Windows program that is not a
+/// service, the parent or the service manager sees the real exit status.
+DAEMONIKER_API void set_exit_status(int status) noexcept;
 
 } // namespace daemoniker

@@ -95,9 +95,10 @@ protected:
         if (SC_HANDLE svc = ::OpenServiceW(scm, wide.c_str(), SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE)) {
             SERVICE_STATUS status{};
             if (::QueryServiceStatus(svc, &status) && status.dwCurrentState != SERVICE_STOPPED) {
-                ::ControlService(svc, SERVICE_CONTROL_STOP, &status);
+                // (A service whose process is gone cannot take the control.)
+                const bool sent = ::ControlService(svc, SERVICE_CONTROL_STOP, &status) != 0;
                 const auto until = std::chrono::steady_clock::now() + 10s;
-                while (::QueryServiceStatus(svc, &status) && status.dwCurrentState != SERVICE_STOPPED &&
+                while (sent && ::QueryServiceStatus(svc, &status) && status.dwCurrentState != SERVICE_STOPPED &&
                        std::chrono::steady_clock::now() < until)
                     std::this_thread::sleep_for(20ms);
             }
@@ -172,6 +173,89 @@ TEST_F(WinServiceTest, AFailedStartupStepStopsTheServiceWithAServiceSpecificCode
     EXPECT_NE(slurp(path("err.txt")).find("missing"), std::string::npos) << slurp(path("err.txt"));
     EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
     EXPECT_FALSE(std::filesystem::exists(path("report")));
+}
+
+TEST_F(WinServiceTest, TheStatusTheProgramDeclaresIsTheServiceExitCode) {
+    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log"), "exit=5"})}).exit_code, 0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("report")));
+    record(static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid"))));
+    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
+    EXPECT_EQ(q.service_exit, 5u) << q.text;
+    EXPECT_TRUE(wait_for_file(path("log"), " 15 via wait")) << slurp(path("log"));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
+TEST_F(WinServiceTest, AnExceptionEscapingMainStopsTheServiceWithAbortsStatusAndItsText) {
+    ASSERT_EQ(sc({"create", "binPath=",
+                  bin_path("signals", {"log=" + p("log"), "escape=1", "stderr=" + p("err.txt")})})
+                  .exit_code,
+              0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("report")));
+    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+    record(pid);
+    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
+    EXPECT_EQ(q.service_exit, 3u) << q.text; // abort()'s status
+    EXPECT_TRUE(wait_exit(pid));
+    const std::string err = slurp(path("err.txt"));
+    EXPECT_NE(err.find("daemoniker: terminate called after an uncaught exception: "), std::string::npos) << err;
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid"))); // the PID file's own terminate handler ran too
+}
+
+TEST_F(WinServiceTest, ACrashStopsTheServiceWithTheExceptionCode) {
+    ASSERT_EQ(sc({"create", "binPath=",
+                  bin_path("signals", {"log=" + p("log"), "crash=1", "stderr=" + p("err.txt")})})
+                  .exit_code,
+              0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("report")));
+    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+    record(pid);
+    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
+    EXPECT_EQ(q.service_exit, static_cast<unsigned long>(EXCEPTION_ACCESS_VIOLATION)) << q.text;
+    EXPECT_TRUE(wait_exit(pid));
+    EXPECT_TRUE(wait_for_file(path("log"), "crashing")) << slurp(path("log"));
+    const std::string err = slurp(path("err.txt"));
+    EXPECT_NE(err.find("daemoniker: the process crashed: exception 0xC0000005"), std::string::npos) << err;
+}
+
+TEST_F(WinServiceTest, StatusSaysDeadWhenTheProcessEndedWithoutReportingStopped) {
+    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log")})}).exit_code, 0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("report")));
+    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+    record(pid);
+    const Result alive = run_program(cli_path(), {"service", "status", name_});
+    EXPECT_EQ(alive.exit_code, 0u) << alive.out << alive.err;
+    HANDLE process = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid);
+    ASSERT_NE(process, nullptr) << ::GetLastError();
+    terminate(process); // no exit handler runs: nothing reports STOPPED
+    ::CloseHandle(process);
+    const Result dead = run_program(cli_path(), {"service", "status", name_});
+    if (sc_query(name_).state == SERVICE_STOPPED) { // an SCM that notices (real Windows: 1067)
+        EXPECT_EQ(dead.exit_code, 3u) << dead.out << dead.err;
+    } else { // Wine's keeps RUNNING
+        EXPECT_EQ(dead.exit_code, 1u) << dead.out << dead.err;
+        EXPECT_NE(dead.out.find("its process " + std::to_string(pid) + " has ended"), std::string::npos) << dead.out;
+    }
 }
 
 // ---- the command ---------------------------------------------------------------
@@ -265,6 +349,26 @@ TEST_F(WinServiceCommandTest, AFailedStartupMakesStartFailWithTheServiceExitCode
     EXPECT_TRUE(wait_for_file(path("err.txt"), "missing")) << slurp(path("err.txt"));
     EXPECT_FALSE(std::filesystem::exists(path("log")));
     EXPECT_EQ(cmd("status").exit_code, 3u);
+}
+
+TEST_F(WinServiceCommandTest, AProgramThatCannotStartIsSaidOnceInTheStderrFile) {
+    // Installed while it exists, gone by the start: the supervisor's
+    // CreateProcessW fails after the streams were redirected.
+    const auto copy = path("gone.exe");
+    std::filesystem::copy_file(helper_path(), copy);
+    ASSERT_EQ(cmd("install", {"--pid-file", p("svc.pid"), "--stderr", p("err.txt"), "--", utf8(copy), "serve", "-",
+                              p("log")})
+                  .exit_code,
+              0u);
+    std::filesystem::remove(copy);
+    const Result r = cmd("start");
+    EXPECT_EQ(r.exit_code, 1u) << r.out << r.err;
+    EXPECT_NE(r.err.find("stopped instead of running"), std::string::npos) << r.err;
+    ASSERT_TRUE(wait_for_file(path("err.txt"), "gone.exe")) << slurp(path("err.txt"));
+    const std::string err = slurp(path("err.txt"));
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_FALSE(std::filesystem::exists(path("svc.pid")));
+    EXPECT_FALSE(std::filesystem::exists(path("log")));
 }
 
 TEST_F(WinServiceCommandTest, AUnicodeNameWithRecoveryAndDelayedStartInstallsStartsAndStops) {
