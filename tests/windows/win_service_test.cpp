@@ -13,6 +13,7 @@
 #include <windows.h>
 
 #include <algorithm>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -369,6 +370,24 @@ TEST_F(WinServiceCommandTest, AProgramThatCannotStartIsSaidOnceInTheStderrFile) 
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     EXPECT_FALSE(std::filesystem::exists(path("svc.pid")));
     EXPECT_FALSE(std::filesystem::exists(path("log")));
+}
+
+TEST_F(WinServiceCommandTest, AProgramCreateProcessRefusesIsSaidOnceInTheStderrFile) {
+    // Found, but no executable: the supervisor's CreateProcessW fails after
+    // the streams were redirected, where the command prints its own line.
+    const auto bad = path("bad.exe");
+    {
+        std::ofstream(bad) << "not a program\n";
+    }
+    ASSERT_EQ(cmd("install", {"--pid-file", p("svc.pid"), "--stderr", p("err.txt"), "--", utf8(bad)}).exit_code, 0u);
+    const Result r = cmd("start");
+    EXPECT_EQ(r.exit_code, 1u) << r.out << r.err;
+    EXPECT_NE(r.err.find("stopped instead of running"), std::string::npos) << r.err;
+    ASSERT_TRUE(wait_for_file(path("err.txt"), "bad.exe")) << slurp(path("err.txt"));
+    std::this_thread::sleep_for(200ms); // a second line would follow the first at once
+    const std::string err = slurp(path("err.txt"));
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_FALSE(std::filesystem::exists(path("svc.pid")));
 }
 
 TEST_F(WinServiceCommandTest, AUnicodeNameWithRecoveryAndDelayedStartInstallsStartsAndStops) {
