@@ -259,6 +259,30 @@ TEST_F(WinServiceTest, StatusSaysDeadWhenTheProcessEndedWithoutReportingStopped)
     }
 }
 
+// The service process is the daemon whatever Options::detach says (no
+// re-launch), and the command's status and stop work on its PID file: stop
+// is a SIGTERM like the SCM's STOP, and the service reports STOPPED.
+TEST_F(WinServiceTest, UnlessSupervisedStaysTheServiceAndTheCommandStopsItThroughItsPidFile) {
+    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log"), "detach=auto"})}).exit_code, 0u);
+    ASSERT_EQ(sc({"start"}).exit_code, 0u);
+    std::vector<int> seen;
+    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+    ASSERT_TRUE(wait_for_file(path("report")));
+    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+    record(pid);
+    const Result status = run_program(cli_path(), {"service", "status", name_});
+    EXPECT_NE(status.out.find("(pid " + std::to_string(pid) + ")"), std::string::npos) << status.out;
+    const Result st = run_program(cli_path(), {"status", p("d.pid")});
+    EXPECT_EQ(st.exit_code, 0u) << st.out << st.err;
+    const Result stop = run_program(cli_path(), {"stop", p("d.pid")});
+    EXPECT_EQ(stop.exit_code, 0u) << stop.out << stop.err;
+    const Query q = wait_state(SERVICE_STOPPED, seen);
+    EXPECT_EQ(q.state, SERVICE_STOPPED) << q.text;
+    EXPECT_EQ(q.win32_exit, 0u) << q.text;
+    EXPECT_TRUE(wait_for_file(path("log"), " 15 via wait")) << slurp(path("log"));
+    EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
+}
+
 // ---- the command ---------------------------------------------------------------
 
 class WinServiceCommandTest : public WinServiceTest {
