@@ -18,6 +18,8 @@ Command add_stop(CLI::App& app);
 Command add_status(CLI::App& app);
 Command add_send(CLI::App& app);
 Command add_restart(CLI::App& app);
+/// Windows services (service.windows.cpp); on POSIX a pointer to systemd units.
+Command add_service(CLI::App& app);
 
 /// start's command line.
 struct StartOptions {
@@ -80,6 +82,7 @@ public:
 
 private:
     struct Impl;
+    static void prepare(Impl& s, const StartOptions& o); // Windows: the constructor's work
     std::unique_ptr<Impl> impl_;
 };
 

@@ -189,7 +189,7 @@ int main(int argc, char** argv) try {
     app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
                "the manual.");
     const std::vector<Command> commands{add_start(app), add_stop(app), add_status(app), add_send(app),
-                                        add_restart(app)};
+                                        add_restart(app), add_service(app)};
 
     std::string name;
     try {

@@ -5,6 +5,7 @@
 // reach the program as supervise.hpp describes. start returns once the
 // program was created; the re-launched copy never returns from run().
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "launch.hpp"
 
@@ -19,10 +20,46 @@ struct PreparedStart::Impl {
     std::filesystem::path pid_file;
     Options options;
     Launch launch;
+    std::optional<std::filesystem::path> stderr_file; // for the SCM's administrator
 };
 
+namespace {
+
+// Started by the SCM, this process is the service: a failure of the
+// command's own checks, before the library connected the service, is told
+// the SCM, which would otherwise wait out its start timeout (1053) without
+// a word of why. The caller prints the line as usual (to no console).
+template <class Step>
+auto telling_the_scm(const std::optional<std::filesystem::path>& stderr_file, Step&& step) {
+    try {
+        return step();
+    } catch (const Failure& e) { // UsageError among them
+        detail::service::fail_before_startup(e.what(), e.status(), stderr_file);
+        throw;
+    } catch (const std::exception& e) {
+        detail::service::fail_before_startup(e.what(), exit_status::failed, stderr_file);
+        throw;
+    }
+}
+
+// --stderr's file, when it names one; the check of the option comes later.
+std::optional<std::filesystem::path> stderr_file(const StartOptions& o) noexcept {
+    if (o.stderr_opt == nullptr || o.stderr_opt->count() == 0 || o.stderr_path.empty()) return std::nullopt;
+    try {
+        return std::filesystem::absolute(path_arg(o.stderr_path));
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
 PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Impl>()) {
-    Impl& s = *impl_;
+    telling_the_scm(stderr_file(o), [&] { prepare(*impl_, o); });
+}
+
+void PreparedStart::prepare(Impl& s, const StartOptions& o) {
+    s.stderr_file = stderr_file(o);
     if (o.wait_ready) throw UsageError("--wait-ready: not supported on Windows (there is no sd_notify)");
     if (o.umask_opt != nullptr && o.umask_opt->count() > 0) throw UsageError("--umask: Windows has no umask");
     if (!o.keep_fds.empty())
@@ -41,8 +78,10 @@ PreparedStart::~PreparedStart() = default;
 
 int PreparedStart::run() {
     Impl& s = *impl_;
-    if (!detail::is_relaunched()) refuse_unverified_daemon(s.pid_file);
-    const process_id pid = start_program(s.pid_file, s.options, s.launch.exec);
+    const process_id pid = telling_the_scm(s.stderr_file, [&] {
+        if (!detail::is_relaunched()) refuse_unverified_daemon(s.pid_file);
+        return start_program(s.pid_file, s.options, s.launch.exec);
+    });
     // The supervisor holds the lock until the program ends.
     std::error_code ec;
     const auto info = inspect_pid_file(s.pid_file, ec);

@@ -16,6 +16,7 @@
 #include "handoff.hpp"
 #include "options.hpp"
 #include "pid_file_internal.hpp"
+#include "service.hpp"
 #include "startup.hpp"
 #include "streams.hpp"
 #include "sys.hpp"
@@ -359,6 +360,13 @@ bool is_relaunched() noexcept { return the_switch().present; }
 Role start(const std::filesystem::path& pid_file, const Options& options, std::string& payload) {
     if (is_relaunched()) return run_daemon(payload, nullptr);
     const Resolved r = resolve(pid_file, options);
+    // Started by the SCM: this process is the service, whatever `detach`
+    // says (a re-launched daemon would be no service, and the SCM would
+    // wait for a status report that never comes).
+    if (service::started_by_scm()) {
+        service::run_startup(r);
+        return Role::daemon;
+    }
     if (stays_in_foreground(options)) {
         run_foreground(r);
         return Role::daemon; // the caller's own arguments stay where they are

@@ -5,6 +5,7 @@
 
 #include "continuation.hpp"
 #include "exec.hpp"
+#include "service.hpp"
 #include "supervise.hpp"
 #include "win.hpp"
 
@@ -55,6 +56,14 @@ process_id daemonize_and_exec(const std::filesystem::path& pid_file, const Optio
         run_daemon(payload, &supervisor); // never returns
     }
     check_exec_spec(exec);
+    if (service::started_by_scm()) {
+        // The SCM started the command: this process is the service and the
+        // program's supervisor at once (no re-launch).
+        const Resolved r = resolve(pid_file, options);
+        const auto program = std::filesystem::absolute(exec.program);
+        SupervisedProgram supervisor(program);
+        service::run_startup(r, supervisor, encode_program(program, exec)); // never returns
+    }
     Options relaunch = options;
     relaunch.strip_cmd_args = false; // the daemon must parse the same command line
     relaunch.explicit_rescript.clear();

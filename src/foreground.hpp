@@ -15,7 +15,8 @@ namespace daemoniker::detail {
 /// True when daemonize() must stay in the foreground (Options::detach).
 bool stays_in_foreground(const Options& options);
 /// Started by a service manager: POSIX, NOTIFY_SOCKET or INVOCATION_ID set,
-/// or parent PID 1. Windows: never (yet).
+/// or parent PID 1. Windows: the Service Control Manager started the
+/// process (service.hpp).
 bool supervised() noexcept;
 
 /// The foreground mode: umask, chdir, PID file and the given streams in

@@ -3,6 +3,8 @@
 #include "foreground.hpp"
 #include "sys.hpp"
 
+#include <daemoniker/daemonize.hpp>
+
 #include <cerrno>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -28,3 +30,10 @@ bool supervised() noexcept {
 }
 
 } // namespace daemoniker::detail
+
+namespace daemoniker {
+
+// The parent (or systemd, launchd) reads the real status from wait().
+void set_exit_status(int) noexcept {}
+
+} // namespace daemoniker

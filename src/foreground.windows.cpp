@@ -1,6 +1,7 @@
 // The foreground mode's Win32 calls.
 
 #include "foreground.hpp"
+#include "service.hpp"
 #include "sys.hpp"
 #include "win.hpp"
 
@@ -16,6 +17,7 @@ std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept {
 
 process_id current_pid() noexcept { return ::GetCurrentProcessId(); }
 
-bool supervised() noexcept { return false; } // no sd_notify service manager on Windows
+// The Service Control Manager is Windows's service manager.
+bool supervised() noexcept { return service::started_by_scm(); }
 
 } // namespace daemoniker::detail

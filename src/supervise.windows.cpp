@@ -3,6 +3,7 @@
 #include "supervise.hpp"
 
 #include "exec.hpp"
+#include "service.hpp"
 #include "startup.hpp"
 #include "signal_channel.hpp"
 #include "win.hpp"
@@ -237,6 +238,7 @@ void Supervisor::run() {
     s.handler->stop();
     DWORD code = 1;
     ::GetExitCodeProcess(s.process.get(), &code);
+    service::stopped(static_cast<int>(code)); // as a service: STOPPED with the program's status
     std::exit(static_cast<int>(code)); // exit-time cleanup removes the PID file
 }
 

@@ -9,7 +9,8 @@
 /// - Daemonizer / with_daemonizer(): Python Daemoniker's context manager,
 ///   for setup code that must run once and parent-only code after success.
 ///
-/// reopen_streams() serves log rotation in the daemon.
+/// reopen_streams() serves log rotation in the daemon; set_exit_status()
+/// tells a Windows service's exit status to the Service Control Manager.
 
 #include <daemoniker/codec.hpp>
 #include <daemoniker/detail/daemonize.hpp>
@@ -56,6 +57,20 @@ inline constexpr int exit_parent_failed = 2;
 /// daemon, and only `args` carry state across (prefer Daemonizer there).
 /// With Options::detach = Detach::never nothing forks: this process is the
 /// daemon, and a failure ends it with status 1.
+/// A Windows process that the Service Control Manager started (its parent
+/// is services.exe) becomes that service instead, whatever Options::detach
+/// says: no re-launch; the service control dispatcher starts on a thread of
+/// its own; SERVICE_START_PENDING while the steps of Detach::never run (the
+/// directory, the PID file holding this PID, the streams given), then
+/// SERVICE_RUNNING. A failed step reports SERVICE_STOPPED with
+/// ERROR_SERVICE_SPECIFIC_ERROR and the step's error code, writes its
+/// message to the stderr_goto file (if given) and the Application event log,
+/// then throws as with Detach::never. STOP, SHUTDOWN and PRESHUTDOWN are
+/// reported as SERVICE_STOP_PENDING and arrive as SIGTERM, exactly as
+/// send() delivers it: through a started SignalHandler (by default a SigTerm
+/// exception in the main thread), or, without one, by ending the process
+/// (status 143). exit() (returning from main) reports SERVICE_STOPPED.
+/// docs/how-it-works.md, "Windows services", has the details.
 template <class... Args>
 std::tuple<std::decay_t<Args>...> daemonize(const std::filesystem::path& pid_file, const Options& options,
                                             Args&&... args) {
@@ -191,5 +206,22 @@ void with_daemonizer(Body&& body) {
 /// Throws Error naming the stream and path if a file cannot be opened; the
 /// streams before it in the order stdin, stdout, stderr are already reopened.
 DAEMONIKER_API bool reopen_streams();
+
+/// Declares the status this process is about to exit with, for the one
+/// service manager that cannot see it: when the Windows Service Control
+/// Manager started the program, leaving main() (or exit()) reports the
+/// service `SERVICE_STOPPED` with this status — 0 as success, anything else
+/// as `ERROR_SERVICE_SPECIFIC_ERROR` (1066) with the status as the
+/// service-specific exit code, which `sc query` shows and recovery actions
+/// may act on. Without a call the service reports 0. (Windows runs exit()'s
+/// handlers before the status exists anywhere a library can read it.)
+///
+///     const int status = serve();
+///     daemoniker::set_exit_status(status);
+///     return status;
+///
+/// Does nothing elsewhere: on POSIX, and for a Windows program that is not a
+/// service, the parent or the service manager sees the real exit status.
+DAEMONIKER_API void set_exit_status(int status) noexcept;
 
 } // namespace daemoniker

@@ -118,7 +118,10 @@ struct Options {
     /// never true. Detach::unless_supervised chooses the foreground when a
     /// service manager started the program: NOTIFY_SOCKET or INVOCATION_ID is
     /// set (systemd), or the parent is PID 1 (a container's init).
-    /// Platform notes: on Windows unless_supervised always detaches.
+    /// Platform notes: on Windows the service manager is the Service Control
+    /// Manager: a process it started becomes the service (daemonize()'s
+    /// platform notes) whatever `detach` says; otherwise unless_supervised
+    /// detaches.
     Detach detach = Detach::always;
 };
 

@@ -21,12 +21,15 @@
 //   win.hpp             Windows: Handle, widen(), narrow(), last_error(),
 //                       creation_time()
 //   signal_channel.hpp  Windows: send_to_channel(), past the PID file
+//   service.hpp         Windows: fail_before_startup(), for the command's own
+//                       checks when the SCM started it
 
 #include "../exec.hpp"
 #include "../options.hpp"
 #include "../pid_file_internal.hpp"
 
 #ifdef _WIN32
+#include "../service.hpp"
 #include "../signal_channel.hpp"
 #include "../win.hpp"
 #else

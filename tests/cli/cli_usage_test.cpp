@@ -61,6 +61,20 @@ TEST_F(CliUsage, AnUnknownCommandIsNamedWithTheCommandsAndTheNearestOne) {
         << err;
 }
 
+// Windows services are Windows's; here the line points at the systemd units.
+TEST_F(CliUsage, ServiceIsRefusedWithOneLinePointingAtSystemdUnits) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"service"}, {"service", "install", "app", "--", "/bin/true"}, {"service", "status", "app"},
+             {"service", "--bogus"}}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.status, 64) << r.err;
+        EXPECT_EQ(r.out, "");
+        EXPECT_EQ(lines(r.err), 1u) << r.err;
+        EXPECT_EQ(r.err.rfind("daemoniker: service: Windows services only", 0), 0u) << r.err;
+        EXPECT_TRUE(has(r.err, "docs/cli.md, section \"systemd\"")) << r.err;
+    }
+}
+
 TEST_F(CliUsage, AnUnknownOptionBeforeTheCommandIsNamed) {
     auto err = usage_error({"--bogus"});
     EXPECT_EQ(err.rfind("daemoniker: unknown option '--bogus': a command comes first, then its options", 0), 0u)

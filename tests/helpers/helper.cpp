@@ -37,6 +37,9 @@
 //       usr2_does=replace_usr1|reset_term   what a recorded SIGUSR2 also does
 //       main=wait|wait_for|check|stop_token|fd               how main waits
 //       detach=never|auto (Options::detach)  notify=1 (READY=1 / STOPPING=1)
+//       exit=N (signals mode: after the signal, set_exit_status(N) and
+//       return N)  escape=1 (the signal's exception is not caught: it
+//       leaves main)  crash=1 (at the signal, the daemon crashes)
 
 #include "helper_os.hpp"
 
@@ -284,6 +287,19 @@ void set_actions(daemoniker::SignalHandler& signals, const Args& a, const std::s
 // Waits as main=... says until a default action ends the wait; 0 when it did.
 int wait_for_signal(daemoniker::SignalHandler& signals, const Args& a, const std::string& log, bool notify) {
     const std::string how = a.get("main", "wait");
+    if (a.get("escape") == "1") { // no catch: the exception leaves main
+        signals.wait();
+        return 1;
+    }
+    if (a.get("crash") == "1") { // at the signal, a write through a null pointer
+        try {
+            signals.wait();
+        } catch (const daemoniker::ReceivedSignal&) {
+            log_line(log, "crashing");
+            helper_os::crash();
+        }
+        return 1;
+    }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60); // never linger
     try {
         if (how == "wait") {
@@ -335,7 +351,11 @@ int mode_signals(const Args& a) {
     if (notify) daemoniker::notify_ready();
     log_line(log, "serving");
     write_report(a, "");
-    return wait_for_signal(signals, a, log, notify);
+    const int status = wait_for_signal(signals, a, log, notify);
+    if (!a.has("exit")) return status;
+    const int declared = std::stoi(a.get("exit"));
+    daemoniker::set_exit_status(declared);
+    return declared;
 }
 
 // A program for `daemoniker start`: argv is "serve - LOG" and then keys or
@@ -384,6 +404,9 @@ int main(int argc, char** argv) {
         if (eq != std::string::npos) a.kv.emplace(args[i].substr(0, eq), args[i].substr(eq + 1));
         else if (mode != "serve") return 64;
     }
+    // escape=1: a SigTerm nobody catches leaves main (as thrown: a rethrown
+    // exception ends a mingw program without std::terminate's handler).
+    if (a.get("escape") == "1" && mode == "signals") return mode_signals(a);
     try {
         if (mode == "serve") return mode_serve(args, a);
         if (mode == "daemonize") return mode_daemonize(a);

@@ -31,6 +31,9 @@ std::string platform_report();
 /// must close it). False where the platform has no such notion.
 bool open_extra_descriptor();
 
+/// Crashes the process: SIGSEGV (POSIX), an access violation (Windows).
+[[noreturn]] void crash();
+
 /// Makes the current directory a deleted one (POSIX). False where unsupported.
 bool remove_current_directory();
 

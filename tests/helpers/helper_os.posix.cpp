@@ -114,4 +114,10 @@ bool wait_signalled(daemoniker::SignalHandler::native_handle_type handle, std::c
     return ready == 1;
 }
 
+[[noreturn]] void crash() {
+    ::signal(SIGSEGV, SIG_DFL);
+    ::raise(SIGSEGV);
+    std::abort();
+}
+
 } // namespace helper_os

@@ -2,6 +2,7 @@
 
 #include <windows.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <shellapi.h>
@@ -63,6 +64,11 @@ bool StopWaiter::wait() {
 
 bool wait_signalled(daemoniker::SignalHandler::native_handle_type handle, std::chrono::milliseconds timeout) {
     return ::WaitForSingleObject(handle, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
+}
+
+[[noreturn]] void crash() {
+    ::RaiseException(EXCEPTION_ACCESS_VIOLATION, EXCEPTION_NONCONTINUABLE, 0, nullptr);
+    std::abort();
 }
 
 } // namespace helper_os
