@@ -1,0 +1,194 @@
+"""SignalHandler1 and send(): Python Daemoniker's signal API on the
+daemoniker engine's SignalHandler (see python/src/signals.cpp for how a
+signal reaches the main thread)."""
+
+import atexit
+import os
+import signal as _signal
+import threading
+from typing import Any, Callable, Optional, Union
+
+from . import _engine
+from .exceptions import DaemonikerException, ReceivedSignal, SignalError, _class_of
+
+IGNORE_SIGNAL = 1793
+"""Assign it as a handler to ignore the signal (Daemoniker 0.2.3's value)."""
+
+# The signal the engine's thread sends the main thread to make Python run
+# the queued handlers there. A real-time signal on Linux: no other program
+# sends it, and its default action is never reached (its handler is
+# installed before the engine's thread can send it).
+WAKE_SIGNAL = int(getattr(_signal, "SIGRTMAX", getattr(_signal, "SIGURG", 0)))
+
+Handler = Union[None, int, Callable[[int], Any]]
+PidFile = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def _signum(signal: Any) -> int:
+    if isinstance(signal, ReceivedSignal):
+        return int(signal.SIGNUM)
+    if isinstance(signal, type) and issubclass(signal, ReceivedSignal):
+        return int(signal.SIGNUM)
+    return int(signal)
+
+
+def send(pid_file: PidFile, signal: Any) -> None:
+    """Sends ``signal`` to the daemon whose PID file is ``pid_file``.
+
+    ``signal`` is a ReceivedSignal class (``SIGINT``), an instance
+    (``SIGINT()``) or a signal number (``signal.SIGINT``). Raises
+    SignalError, sending nothing, when the file is missing or malformed, no
+    daemon holds its lock (a stale file: the PID may have been reused by an
+    unrelated process), or someone less privileged than the caller could
+    have written it.
+    """
+    number = _signum(signal)
+    try:
+        _engine.send(os.fsencode(pid_file), number)
+    except SignalError:
+        raise
+    except DaemonikerException as exc:
+        raise SignalError(str(exc), step=exc.step, path=exc.path, reason=exc.reason, errno=exc.errno) from exc
+
+
+def is_running(pid_file: PidFile) -> bool:
+    """True when a live daemon holds the lock of ``pid_file``; False when the
+    file is missing or stale. Raises PidFileError when it cannot be read or
+    is refused (the rule send() applies)."""
+    return bool(_engine.is_running(os.fsencode(pid_file)))
+
+
+# The handler that is started, if any: stop() is due at exit.
+_started: "Optional[SignalHandler1]" = None
+
+
+class SignalHandler1:
+    """Handles SIGINT, SIGTERM and SIGABRT (and, where the platform has them,
+    SIGHUP, SIGUSR1 and SIGUSR2) in the daemon.
+
+    A handler is a callable taking the signal number, ``IGNORE_SIGNAL``, or
+    ``None`` for the default. For SIGINT, SIGTERM and SIGABRT the default
+    raises ``daemoniker.SIGINT`` / ``SIGTERM`` / ``SIGABRT`` in the main
+    thread, also while it sleeps in ``time.sleep`` or waits in a blocking
+    read; for SIGHUP, SIGUSR1 and SIGUSR2 it leaves the system's action
+    (which ends the process). Custom handlers run in the main thread too.
+    The attributes may be reassigned after start(); deleting one restores
+    the default.
+
+    Create and start it in the main thread. Only one can be started at a
+    time in a process.
+    """
+
+    _NAMES = ("sigint", "sigterm", "sigabrt", "sighup", "sigusr1", "sigusr2")
+
+    def __init__(self, pid_file: PidFile, sigint: Handler = None, sigterm: Handler = None,
+                 sigabrt: Handler = None, *, sighup: Handler = None, sigusr1: Handler = None,
+                 sigusr2: Handler = None) -> None:
+        self._pid_file = pid_file
+        self._numbers = {name: _engine.SIGNAL_NUMBERS[name.upper()] for name in self._NAMES}
+        self._handlers = {}
+        self._engine: Optional[Any] = None
+        self._old_wake: Any = None
+        for name, handler in zip(self._NAMES, (sigint, sigterm, sigabrt, sighup, sigusr1, sigusr2)):
+            setattr(self, name, handler)
+
+    # ---- handlers as attributes ------------------------------------------
+
+    def _get(self, name: str) -> Handler:
+        return self._handlers[name]
+
+    def _set(self, name: str, handler: Handler) -> None:
+        if handler is not None and handler != IGNORE_SIGNAL and not callable(handler):
+            raise TypeError(f"{name} handler must be callable, None or IGNORE_SIGNAL, not {handler!r}")
+        self._handlers[name] = handler
+        if self._engine is not None:
+            self._engine.set(self._numbers[name], self._kind(name))
+
+    def _kind(self, name: str) -> int:
+        handler = self._handlers[name]
+        if handler is None and name in ("sighup", "sigusr1", "sigusr2"):
+            return _engine.SYSTEM_DEFAULT
+        if handler is not None and not callable(handler) and handler == IGNORE_SIGNAL:
+            return _engine.IGNORE
+        return _engine.TO_PYTHON
+
+    sigint = property(lambda self: self._get("sigint"), lambda self, h: self._set("sigint", h),
+                      lambda self: self._set("sigint", None), "Handler of SIGINT.")
+    sigterm = property(lambda self: self._get("sigterm"), lambda self, h: self._set("sigterm", h),
+                       lambda self: self._set("sigterm", None), "Handler of SIGTERM.")
+    sigabrt = property(lambda self: self._get("sigabrt"), lambda self, h: self._set("sigabrt", h),
+                       lambda self: self._set("sigabrt", None), "Handler of SIGABRT.")
+    sighup = property(lambda self: self._get("sighup"), lambda self, h: self._set("sighup", h),
+                      lambda self: self._set("sighup", None), "Handler of SIGHUP (None: the system's action).")
+    sigusr1 = property(lambda self: self._get("sigusr1"), lambda self, h: self._set("sigusr1", h),
+                       lambda self: self._set("sigusr1", None), "Handler of SIGUSR1 (None: the system's action).")
+    sigusr2 = property(lambda self: self._get("sigusr2"), lambda self, h: self._set("sigusr2", h),
+                       lambda self: self._set("sigusr2", None), "Handler of SIGUSR2 (None: the system's action).")
+
+    # ---- start and stop ---------------------------------------------------
+
+    def start(self) -> None:
+        """Starts handling signals. Raises RuntimeError if this handler is
+        already started, SignalError if another one is."""
+        global _started
+        if self._engine is not None:
+            raise RuntimeError("SignalHandler is already running.")
+        if threading.current_thread() is not threading.main_thread():
+            raise SignalError("SignalHandler1.start() must be called from the main thread, where signals are handled")
+        engine = _engine.SignalHandler(os.fsencode(self._pid_file), WAKE_SIGNAL)
+        for name in self._NAMES:
+            engine.set(self._numbers[name], self._kind(name))
+        # The wake-up handler first: the engine's thread may send it as soon as it runs.
+        old_wake = _signal.signal(WAKE_SIGNAL, self._deliver)
+        try:
+            engine.start()
+        except BaseException:
+            _signal.signal(WAKE_SIGNAL, old_wake)
+            raise
+        self._engine = engine
+        self._old_wake = old_wake
+        _started = self
+
+    def stop(self) -> None:
+        """Stops handling signals and restores the previous handlers.
+        Idempotent; also called at interpreter exit."""
+        global _started
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        engine.stop()
+        if threading.current_thread() is threading.main_thread():
+            _signal.signal(WAKE_SIGNAL, self._old_wake if self._old_wake is not None else _signal.SIG_DFL)
+        if _started is self:
+            _started = None
+
+    # ---- in the main thread -------------------------------------------------
+
+    def _deliver(self, _wake: int, _frame: Any) -> None:
+        engine = self._engine
+        while engine is not None:
+            number = engine.take()
+            if number is None:
+                return
+            try:
+                self._dispatch(number)
+            except BaseException:
+                # The others still queued are delivered at Python's next check.
+                if engine.pending():
+                    engine.wake_again()
+                raise
+
+    def _dispatch(self, number: int) -> None:
+        name = next((n for n, v in self._numbers.items() if v == number), None)
+        handler = self._handlers.get(name) if name is not None else None
+        if handler is None:
+            raise _class_of(number)()
+        if not callable(handler) and handler == IGNORE_SIGNAL:
+            return
+        handler(number)
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    if _started is not None:
+        _started.stop()
