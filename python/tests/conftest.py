@@ -89,9 +89,15 @@ class Lab:
         return pid
 
     def wait_for_file(self, name, contains=""):
+        """The text of a file the programs write whole lines to, once it
+        has a complete line (and `contains`); None if it never does."""
         path = Path(self.path(name))
-        ok = wait_until(lambda: path.exists() and contains in path.read_text())
-        return path.read_text() if ok else None
+
+        def ready():
+            text = path.read_text() if path.exists() else ""
+            return text if text.endswith("\n") and contains in text else None
+
+        return wait_until(ready)
 
     def wait_gone(self, pid, timeout=DEADLINE):
         return wait_until(lambda: not alive(pid), timeout)
