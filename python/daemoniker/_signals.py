@@ -89,6 +89,7 @@ class SignalHandler1:
         self._handlers = {}
         self._engine: Optional[Any] = None
         self._old_wake: Any = None
+        self._delivering = False
         for name, handler in zip(self._NAMES, (sigint, sigterm, sigabrt, sighup, sigusr1, sigusr2)):
             setattr(self, name, handler)
 
@@ -165,18 +166,21 @@ class SignalHandler1:
     # ---- in the main thread -------------------------------------------------
 
     def _deliver(self, _wake: int, _frame: Any) -> None:
+        # One signal per call. Python may call this again from inside a
+        # handler (a wake-up that arrives meanwhile): that nested call leaves
+        # the queue alone, since an exception it raised would replace the one
+        # in flight and lose a signal. The engine's courier repeats the
+        # wake-up while signals are queued, so each is delivered in turn.
         engine = self._engine
-        while engine is not None:
+        if engine is None or self._delivering:
+            return
+        self._delivering = True
+        try:
             number = engine.take()
-            if number is None:
-                return
-            try:
+            if number is not None:
                 self._dispatch(number)
-            except BaseException:
-                # The others still queued are delivered at Python's next check.
-                if engine.pending():
-                    engine.wake_again()
-                raise
+        finally:
+            self._delivering = False
 
     def _dispatch(self, number: int) -> None:
         name = next((n for n, v in self._numbers.items() if v == number), None)

@@ -1,11 +1,19 @@
 // SignalHandler1 for Python on top of the engine's SignalHandler. The engine
 // receives the signals on its own thread; Python code must run in the main
 // thread, which may sit in time.sleep() or a blocking read. So the engine's
-// action queues the signal number and sends the main thread a wake-up signal
-// whose Python-level handler (installed by daemoniker._signals) drains the
-// queue: the kernel interrupts the main thread's system call with EINTR, and
-// Python runs that handler before it retries the call (PEP 475), so an
-// exception it raises ends the sleep or the read.
+// action queues the signal number, and a small courier thread sends the
+// main thread a wake-up signal whose Python-level handler (installed by
+// daemoniker._signals) takes one number off the queue and acts on it: the
+// kernel interrupts the main thread's system call with EINTR, and Python
+// runs that handler before it retries the call (PEP 475), so an exception
+// it raises ends the sleep or the read.
+//
+// The courier repeats the wake-up every few milliseconds for as long as the
+// queue is not empty. Python runs a tripped handler only at its next check
+// between bytecodes, so a wake-up that lands just before the main thread
+// enters a blocking call, or while it is busy with the previous signal (the
+// handler does not take a second one then, see _signals.py), would
+// otherwise leave the signal waiting until that call returns by itself.
 
 #include "engine.hpp"
 
@@ -13,6 +21,8 @@
 
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <deque>
 #include <memory>
@@ -20,17 +30,22 @@
 #include <optional>
 #include <pthread.h>
 #include <string>
+#include <thread>
 
 namespace py = pybind11;
 
 namespace daemoniker_py {
 namespace {
 
-// Shared with the engine's signal thread, which may outlive nothing: stop()
-// joins it, but the queue is reference-counted all the same.
+constexpr auto resend_interval = std::chrono::milliseconds(5);
+
+// Shared by the engine's signal thread (post), the courier and the main
+// thread (take).
 struct Mailbox {
     std::mutex mutex;
+    std::condition_variable changed;
     std::deque<int> pending;
+    bool stopping = false;
     pthread_t main_thread{};
     int wake_signal = 0;
 
@@ -39,7 +54,19 @@ struct Mailbox {
             const std::lock_guard lock(mutex);
             pending.push_back(number);
         }
-        ::pthread_kill(main_thread, wake_signal);
+        changed.notify_one();
+    }
+
+    void courier() {
+        std::unique_lock lock(mutex);
+        while (!stopping) {
+            if (pending.empty()) {
+                changed.wait(lock);
+                continue;
+            }
+            ::pthread_kill(main_thread, wake_signal);
+            changed.wait_for(lock, resend_interval);
+        }
     }
 };
 
@@ -76,19 +103,30 @@ public:
         }
     }
 
+    ~Handler() { stop(); }
+    Handler(const Handler&) = delete;
+    Handler& operator=(const Handler&) = delete;
+
     void start() {
+        {
+            const std::lock_guard lock(mailbox_->mutex);
+            mailbox_->stopping = false;
+            mailbox_->pending.clear();
+        }
+        courier_ = std::thread([mailbox = mailbox_] { mailbox->courier(); });
         try {
             handler_.start();
         } catch (const daemoniker::Error& e) {
+            stop_courier();
             raise_engine_error(e);
         }
     }
 
     void stop() {
-        // Joins the engine's thread, which never waits for the GIL.
+        // Joins the engine's thread and the courier, neither of which ever
+        // waits for the GIL.
         handler_.stop();
-        const std::lock_guard lock(mailbox_->mutex);
-        mailbox_->pending.clear();
+        stop_courier();
     }
 
     bool started() const { return handler_.started(); }
@@ -106,13 +144,20 @@ public:
         return !mailbox_->pending.empty();
     }
 
-    // From the main thread itself, when a handler raised with signals still
-    // queued: Python runs the wake-up handler again at its next check.
-    void wake_again() { PyErr_SetInterruptEx(mailbox_->wake_signal); }
-
 private:
+    void stop_courier() {
+        {
+            const std::lock_guard lock(mailbox_->mutex);
+            mailbox_->stopping = true;
+            mailbox_->pending.clear();
+        }
+        mailbox_->changed.notify_one();
+        if (courier_.joinable()) courier_.join();
+    }
+
     std::shared_ptr<Mailbox> mailbox_;
     daemoniker::SignalHandler handler_;
+    std::thread courier_;
 };
 
 void send(const py::bytes& pid_file, int number) {
@@ -141,8 +186,7 @@ void bind_signals(py::module_& m) {
         .def("stop", &Handler::stop)
         .def("started", &Handler::started)
         .def("take", &Handler::take)
-        .def("pending", &Handler::pending)
-        .def("wake_again", &Handler::wake_again);
+        .def("pending", &Handler::pending);
     m.def("send", &send, py::arg("pid_file"), py::arg("number"));
     m.def("is_running", &is_running, py::arg("pid_file"));
     m.attr("SYSTEM_DEFAULT") = static_cast<int>(Kind::system_default);
