@@ -45,10 +45,13 @@ def send(pid_file: PidFile, signal: Any) -> None:
     number = _signum(signal)
     try:
         _engine.send(os.fsencode(pid_file), number)
-    except SignalError:
+    except SignalError as exc:
+        if exc.path is None:
+            exc.path = os.fsdecode(pid_file)
         raise
     except DaemonikerException as exc:
-        raise SignalError(str(exc), step=exc.step, path=exc.path, reason=exc.reason, errno=exc.errno) from exc
+        raise SignalError(str(exc), step=exc.step, path=exc.path or os.fsdecode(pid_file), reason=exc.reason,
+                          errno=exc.errno) from exc
 
 
 def is_running(pid_file: PidFile) -> bool:
