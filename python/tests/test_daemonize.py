@@ -130,6 +130,27 @@ def test_fork_safety_threading_logging_and_imports_work_in_the_daemon(lab):
     assert "INFO:root:before" in log and "INFO:root:from a thread" in log and "INFO:root:main True 1.5" in log
 
 
+def test_the_interpreters_fork_hooks_run_around_the_engines_fork(lab):
+    # os.register_at_fork callbacks run only through PyOS_BeforeFork and
+    # friends, which the engine's fork hooks call: before and after_in_parent
+    # in the original, after_in_child in the daemon, once each.
+    program = lab.script("d.py", HEADER + textwrap.dedent("""
+        os.register_at_fork(before=lambda: mark('hooks', f'before {os.getpid()}'),
+                            after_in_parent=lambda: mark('hooks', f'after_in_parent {os.getpid()}'),
+                            after_in_child=lambda: mark('hooks', f'after_in_child {os.getpid()}'))
+        mark('original', str(os.getpid()))
+        daemoniker.daemonize(PID, chdir=HERE)
+        mark('daemon', str(os.getpid()))
+        """))
+    result = lab.run(program)
+    assert result.returncode == 0, result.stderr
+    lab.daemon(lab.path("d.pid"))
+    original = lab.wait_for_file("original").strip()
+    daemon = lab.wait_for_file("daemon").strip()
+    hooks = lab.wait_for_file("hooks", "after_in_child").splitlines()
+    assert sorted(hooks) == sorted([f"before {original}", f"after_in_parent {original}", f"after_in_child {daemon}"])
+
+
 def test_the_daemon_keeps_pythons_signal_dispositions(lab):
     # Python ignores SIGPIPE so a closed pipe raises BrokenPipeError rather than killing the program.
     program = lab.script("d.py", HEADER + textwrap.dedent("""
