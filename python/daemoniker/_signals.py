@@ -14,10 +14,10 @@ from .exceptions import DaemonikerException, ReceivedSignal, SignalError, _class
 IGNORE_SIGNAL = 1793
 """Assign it as a handler to ignore the signal (Daemoniker 0.2.3's value)."""
 
-# The signal the engine's thread sends the main thread to make Python run
-# the queued handlers there. A real-time signal on Linux: no other program
-# sends it, and its default action is never reached (its handler is
-# installed before the engine's thread can send it).
+# The signal the courier thread (python/src/signals.cpp) sends the main
+# thread so that Python runs the queued handlers there. A real-time signal
+# where there are some (nothing else sends it), else SIGURG (ignored by
+# default). Its handler is installed before the engine's thread starts.
 WAKE_SIGNAL = int(getattr(_signal, "SIGRTMAX", getattr(_signal, "SIGURG", 0)))
 
 Handler = Union[None, int, Callable[[int], Any]]

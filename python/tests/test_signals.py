@@ -217,3 +217,20 @@ def test_start_outside_the_main_thread_is_refused(lab):
     result = lab.run(program)
     assert result.returncode == 0, result.stderr
     assert "main thread" in result.stdout
+
+
+def test_a_started_handler_is_stopped_at_interpreter_exit(lab):
+    # atexit runs its functions last-registered first: this one, registered
+    # before daemoniker is imported, sees the state after daemoniker's.
+    program = lab.script("t.py", textwrap.dedent("""
+        import atexit, signal
+        def check():
+            print(h._engine is None, signal.getsignal(daemoniker._signals.WAKE_SIGNAL) == signal.SIG_DFL)
+        atexit.register(check)
+        import daemoniker, daemoniker._signals
+        h = daemoniker.SignalHandler1('t.pid')
+        h.start()
+        """))
+    result = lab.run(program)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "True True\n"
