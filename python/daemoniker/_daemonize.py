@@ -1,18 +1,22 @@
 """daemonize() and Daemonizer: Python Daemoniker's API, with the daemoniker
 engine doing the work (daemoniker._engine)."""
 
-import math
+from __future__ import annotations
+
 import os
 import pickle
-import shlex
 import sys
-import traceback
-from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 from . import _engine
 from .exceptions import DaemonikerException, OptionError
 
-PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+# typing is imported for type checkers only: it (and the re module it
+# pulls in) would be a sizeable share of a daemon's start-up time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+
+    PathLike = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 
 _DETACH = ("always", "never", "unless_supervised")
 
@@ -39,6 +43,8 @@ def _rescript(value: Union[None, str, Sequence[str]]) -> list:
     if value is None:
         return []
     if isinstance(value, str):
+        import shlex
+
         return [sys.executable] + shlex.split(value)
     return [str(part) for part in value]
 
@@ -60,7 +66,7 @@ def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optio
                           f"not {detach!r}")
     if isinstance(success_timeout, bool) or not isinstance(success_timeout, (int, float)):
         raise TypeError(f"success_timeout must be a number of seconds, not {type(success_timeout).__name__}")
-    if not math.isfinite(success_timeout) or success_timeout <= 0:
+    if not 0 < success_timeout < float("inf"):  # also refuses NaN
         raise OptionError(f"cannot start daemon: success_timeout {success_timeout} s is not positive and finite")
     payload = _pickled(args)
     _flush_standard_streams()
@@ -73,7 +79,7 @@ def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optio
         umask=umask,
         shielded_fds=[] if shielded_fds is None else [int(fd) for fd in shielded_fds],
         fd_fallback_limit=fd_fallback_limit,
-        success_timeout_ms=max(1, math.ceil(success_timeout * 1000)),
+        success_timeout_ms=max(1, int(-(-success_timeout * 1000 // 1))),  # rounded up
         strip_cmd_args=bool(strip_cmd_args),
         explicit_rescript=_rescript(explicit_rescript),
         allow_threads=bool(allow_threads),
@@ -169,6 +175,8 @@ class Daemonizer:
         if not self._is_parent:
             return None  # the daemon, or daemonizer() was never called or failed: carry on
         if exc_type is not None:
+            import traceback
+
             traceback.print_exception(exc_type, exc_value, exc_tb, file=sys.stderr)
             _flush_standard_streams()
             os._exit(2)

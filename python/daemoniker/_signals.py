@@ -2,11 +2,12 @@
 daemoniker engine's SignalHandler (see python/src/signals.cpp for how a
 signal reaches the main thread)."""
 
+from __future__ import annotations
+
 import atexit
 import os
 import signal as _signal
 import threading
-from typing import Any, Callable, Optional, Union
 
 from . import _engine
 from .exceptions import DaemonikerException, ReceivedSignal, SignalError, _class_of
@@ -20,8 +21,14 @@ IGNORE_SIGNAL = 1793
 # default). Its handler is installed before the engine's thread starts.
 WAKE_SIGNAL = int(getattr(_signal, "SIGRTMAX", getattr(_signal, "SIGURG", 0)))
 
-Handler = Union[None, int, Callable[[int], Any]]
-PidFile = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+# typing is imported for type checkers only: it (and the re module it
+# pulls in) would be a sizeable share of a daemon's start-up time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional, Union
+
+    Handler = Union[None, int, Callable[[int], Any]]
+    PidFile = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 
 
 def _signum(signal: Any) -> int:
@@ -62,7 +69,7 @@ def is_running(pid_file: PidFile) -> bool:
 
 
 # The handler that is started, if any: stop() is due at exit.
-_started: "Optional[SignalHandler1]" = None
+_started: Optional[SignalHandler1] = None
 
 
 class SignalHandler1:

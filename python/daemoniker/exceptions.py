@@ -13,8 +13,15 @@ Exception:`` in a work loop does not swallow the request to stop: an
 unhandled ``SIGTERM`` ends the program, as it would without a handler.
 """
 
+from __future__ import annotations
+
 import signal as _signal
-from typing import Any, Optional
+
+# typing is imported for type checkers only: it (and the re module it
+# pulls in) would be a sizeable share of a daemon's start-up time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 __all__ = [
     "DaemonikerException",
