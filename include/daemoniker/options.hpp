@@ -48,14 +48,14 @@ enum class Detach {
 /// (std::terminate), since the library runs them where nothing can unwind.
 struct ForkHooks {
     /// In the original process, right before the first fork.
-    std::function<void()> before;
+    std::function<void()> before{};
     /// In the original process, right after the first fork, also when fork
     /// failed (so whatever `before` locked is unlocked again).
-    std::function<void()> after_in_parent;
+    std::function<void()> after_in_parent{};
     /// In the daemon, once it has reported success, before daemonize()
     /// returns there. The intermediate process between the two forks runs
     /// no hook: it only forks again and exits.
-    std::function<void()> after_in_child;
+    std::function<void()> after_in_child{};
 };
 
 /// How to daemonize. Members in the order designated initializers must
