@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,11 +32,14 @@ struct Dispositions {
     std::array<bool, NSIG> valid{};
 
     void save() noexcept {
-        for (int sig = 1; sig < NSIG; ++sig) valid[sig] = ::sigaction(sig, nullptr, &saved[sig]) == 0;
+        for (std::size_t sig = 1; sig < saved.size(); ++sig)
+            valid[sig] = ::sigaction(static_cast<int>(sig), nullptr, &saved[sig]) == 0;
     }
     void restore() const noexcept {
-        for (int sig = 1; sig < NSIG; ++sig)
-            if (valid[sig] && sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &saved[sig], nullptr);
+        for (std::size_t sig = 1; sig < saved.size(); ++sig) {
+            const int number = static_cast<int>(sig);
+            if (valid[sig] && number != SIGKILL && number != SIGSTOP) ::sigaction(number, &saved[sig], nullptr);
+        }
     }
 };
 
