@@ -206,3 +206,18 @@ class SignalHandler1:
 def _stop_at_exit() -> None:
     if _started is not None:
         _started.stop()
+
+
+def _forget_in_child() -> None:
+    # A child forked with os.fork() has neither the engine's signal thread
+    # nor the courier; the engine gave it back the dispositions from before
+    # start(). The handler is stopped there, so the child reacts to signals
+    # as it would have before, and its exit does not wait for threads that
+    # only its parent has.
+    global _started
+    handler, _started = _started, None
+    if handler is not None:
+        handler.stop()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

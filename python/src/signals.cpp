@@ -27,10 +27,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <pthread.h>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 namespace py = pybind11;
 
@@ -113,6 +115,7 @@ public:
             mailbox_->stopping = false;
             mailbox_->pending.clear();
         }
+        owner_ = ::getpid();
         courier_ = std::thread([mailbox = mailbox_] { mailbox->courier(); });
         try {
             handler_.start();
@@ -146,6 +149,15 @@ public:
 
 private:
     void stop_courier() {
+        if (courier_.joinable() && ::getpid() != owner_) {
+            // A child forked by the daemon: the courier lives only in the
+            // parent, and joining a thread of another process never returns.
+            // The copies of its objects are left alone (as the engine does
+            // with its own thread): their mutex may be held by the courier's
+            // copy, which no longer runs.
+            static_cast<void>(new (std::nothrow) std::thread(std::move(courier_)));
+            return;
+        }
         {
             const std::lock_guard lock(mailbox_->mutex);
             mailbox_->stopping = true;
@@ -158,6 +170,7 @@ private:
     std::shared_ptr<Mailbox> mailbox_;
     daemoniker::SignalHandler handler_;
     std::thread courier_;
+    pid_t owner_ = 0;
 };
 
 void send(const py::bytes& pid_file, int number) {

@@ -234,3 +234,31 @@ def test_a_started_handler_is_stopped_at_interpreter_exit(lab):
     result = lab.run(program)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "True True\n"
+
+
+def test_a_child_forked_by_the_daemon_exits_normally_and_the_daemon_keeps_its_handler(lab):
+    pid = start_daemon(lab, """
+        h = SignalHandler1(PID)
+        h.start()
+        child = os.fork()
+        if child == 0:
+            mark('child', str(h._engine is None))
+            sys.exit(0)          # runs atexit, which must not wait for the parent's threads
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(child, os.WNOHANG)
+            if done:
+                mark('child exit', str(os.waitstatus_to_exitcode(status)))
+                break
+            time.sleep(0.01)
+        try:
+            mark('ready')
+            time.sleep(60)
+        except SIGTERM:
+            mark('got', 'SIGTERM')
+        """)
+    assert lab.wait_for_file("child") == "True\n"
+    assert lab.wait_for_file("child exit") == "0\n"
+    send(lab, "daemoniker.SIGTERM")
+    assert lab.wait_for_file("got") == "SIGTERM\n"
+    assert lab.wait_gone(pid)
