@@ -151,10 +151,11 @@ private:
     void stop_courier() {
         if (courier_.joinable() && ::getpid() != owner_) {
             // A child forked by the daemon: the courier lives only in the
-            // parent, and joining a thread of another process never returns.
-            // The copies of its objects are left alone (as the engine does
-            // with its own thread): their mutex may be held by the courier's
-            // copy, which no longer runs.
+            // parent, and joining a thread that does not exist in this
+            // process is undefined (glibc happens to return at once). The
+            // copies of its objects are left alone, as the engine does with
+            // its own thread: their mutex may be held by the courier's copy,
+            // which no longer runs.
             static_cast<void>(new (std::nothrow) std::thread(std::move(courier_)));
             return;
         }
