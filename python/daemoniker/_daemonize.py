@@ -14,7 +14,7 @@ from .exceptions import DaemonikerException, OptionError
 # pulls in) would be a sizeable share of a daemon's start-up time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
     PathLike = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 
@@ -37,7 +37,7 @@ def _optional_path(value: Optional[PathLike]) -> Optional[bytes]:
     return None if value is None else os.fsencode(value)
 
 
-def _rescript(value: Union[None, str, Sequence[str]]) -> list:
+def _rescript(value: Union[None, str, Sequence[str]]) -> List[str]:
     # Daemoniker 0.2.3 took the script and its arguments as one string after
     # the interpreter; a sequence is the whole command line, program first.
     if value is None:
@@ -87,7 +87,8 @@ def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optio
     )
     if carried is None:
         return None
-    return pickle.loads(carried)
+    preserved: Tuple[Any, ...] = pickle.loads(carried)
+    return preserved
 
 
 def daemonize(pid_file: PathLike, *args: Any, chdir: Optional[PathLike] = None,
@@ -189,7 +190,7 @@ _DEFAULTS = dict(chdir=None, stdin_goto=None, stdout_goto=None, stderr_goto=None
                  explicit_rescript=None, detach="always", allow_threads=False)
 
 
-def _with_defaults(options: dict) -> dict:
+def _with_defaults(options: Dict[str, Any]) -> Dict[str, Any]:
     unknown = sorted(set(options) - set(_DEFAULTS))
     if unknown:
         raise TypeError(f"daemonizer() got unexpected keyword argument(s): {', '.join(unknown)}")

@@ -25,17 +25,14 @@ WAKE_SIGNAL = int(getattr(_signal, "SIGRTMAX", getattr(_signal, "SIGURG", 0)))
 # pulls in) would be a sizeable share of a daemon's start-up time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional, Union
+    from typing import Any, Callable, Dict, Optional, Union
 
     Handler = Union[None, int, Callable[[int], Any]]
     PidFile = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
 
 
 def _signum(signal: Any) -> int:
-    if isinstance(signal, ReceivedSignal):
-        return int(signal.SIGNUM)
-    if isinstance(signal, type) and issubclass(signal, ReceivedSignal):
-        return int(signal.SIGNUM)
+    # int() of a signal class (through its metaclass) or instance is its number.
     return int(signal)
 
 
@@ -68,6 +65,30 @@ def is_running(pid_file: PidFile) -> bool:
     return bool(_engine.is_running(os.fsencode(pid_file)))
 
 
+class _HandlerAttribute:
+    """One signal's handler as an attribute of SignalHandler1: it may be
+    reassigned at any time (the engine is told at once) and deleted, which
+    restores the default (None)."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, handler: Optional[SignalHandler1], owner: Optional[type] = None) -> Handler:
+        if handler is None:
+            return self  # type: ignore[return-value]  # the class's attribute itself
+        return handler._handlers[self.name]
+
+    def __set__(self, handler: SignalHandler1, value: Handler) -> None:
+        handler._set(self.name, value)
+
+    def __delete__(self, handler: SignalHandler1) -> None:
+        handler._set(self.name, None)
+
+
 # The handler that is started, if any: stop() is due at exit.
 _started: Optional[SignalHandler1] = None
 
@@ -96,7 +117,7 @@ class SignalHandler1:
                  sigusr2: Handler = None) -> None:
         self._pid_file = pid_file
         self._numbers = {name: _engine.SIGNAL_NUMBERS[name.upper()] for name in self._NAMES}
-        self._handlers = {}
+        self._handlers: Dict[str, Handler] = {}
         self._engine: Optional[Any] = None
         self._old_wake: Any = None
         self._delivering = False
@@ -104,9 +125,6 @@ class SignalHandler1:
             setattr(self, name, handler)
 
     # ---- handlers as attributes ------------------------------------------
-
-    def _get(self, name: str) -> Handler:
-        return self._handlers[name]
 
     def _set(self, name: str, handler: Handler) -> None:
         if handler is not None and handler != IGNORE_SIGNAL and not callable(handler):
@@ -123,18 +141,12 @@ class SignalHandler1:
             return _engine.IGNORE
         return _engine.TO_PYTHON
 
-    sigint = property(lambda self: self._get("sigint"), lambda self, h: self._set("sigint", h),
-                      lambda self: self._set("sigint", None), "Handler of SIGINT.")
-    sigterm = property(lambda self: self._get("sigterm"), lambda self, h: self._set("sigterm", h),
-                       lambda self: self._set("sigterm", None), "Handler of SIGTERM.")
-    sigabrt = property(lambda self: self._get("sigabrt"), lambda self, h: self._set("sigabrt", h),
-                       lambda self: self._set("sigabrt", None), "Handler of SIGABRT.")
-    sighup = property(lambda self: self._get("sighup"), lambda self, h: self._set("sighup", h),
-                      lambda self: self._set("sighup", None), "Handler of SIGHUP (None: the system's action).")
-    sigusr1 = property(lambda self: self._get("sigusr1"), lambda self, h: self._set("sigusr1", h),
-                       lambda self: self._set("sigusr1", None), "Handler of SIGUSR1 (None: the system's action).")
-    sigusr2 = property(lambda self: self._get("sigusr2"), lambda self, h: self._set("sigusr2", h),
-                       lambda self: self._set("sigusr2", None), "Handler of SIGUSR2 (None: the system's action).")
+    sigint = _HandlerAttribute("Handler of SIGINT.")
+    sigterm = _HandlerAttribute("Handler of SIGTERM.")
+    sigabrt = _HandlerAttribute("Handler of SIGABRT.")
+    sighup = _HandlerAttribute("Handler of SIGHUP (None: the system's action).")
+    sigusr1 = _HandlerAttribute("Handler of SIGUSR1 (None: the system's action).")
+    sigusr2 = _HandlerAttribute("Handler of SIGUSR2 (None: the system's action).")
 
     # ---- start and stop ---------------------------------------------------
 
@@ -197,9 +209,9 @@ class SignalHandler1:
         handler = self._handlers.get(name) if name is not None else None
         if handler is None:
             raise _class_of(number)()
-        if not callable(handler) and handler == IGNORE_SIGNAL:
-            return
-        handler(number)
+        if callable(handler):
+            handler(number)
+        # Otherwise IGNORE_SIGNAL, the one other value _set() accepts: dropped.
 
 
 @atexit.register
