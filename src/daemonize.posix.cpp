@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dirent.h>
+#include <functional>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -339,10 +340,17 @@ void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd) noexcept {
     ::close(report_fd);
 }
 
+// Options::fork_hooks promise not to throw; noexcept makes one that does
+// end the process here instead of unwinding through a half-forked state.
+void run_hook(const std::function<void()>& hook) noexcept {
+    if (hook) hook();
+}
+
 // Block every signal across fork so no handler of the caller runs in the
 // child before the child has reset the dispositions. Returns the child's
 // PID (0 in the child); throws StartupError in the original.
-pid_t fork_blocked(Pipe pipe) {
+pid_t fork_blocked(Pipe pipe, const ForkHooks& hooks) {
+    run_hook(hooks.before);
     sigset_t all;
     sigset_t old;
     sigfillset(&all);
@@ -351,6 +359,7 @@ pid_t fork_blocked(Pipe pipe) {
     const int fork_errno = errno;
     if (child == 0) return 0;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    run_hook(hooks.after_in_parent);
     if (child < 0) {
         ::close(pipe.read);
         ::close(pipe.write);
@@ -444,7 +453,7 @@ process_id launch(const Resolved& r, const Continuation* then, process_id& keepe
     DaemonPlan plan;
     prepare_daemon(r, plan);
     Pipe pipe = make_pipe();
-    if (const pid_t child = fork_blocked(pipe)) {
+    if (const pid_t child = fork_blocked(pipe, r.fork_hooks)) {
         prepare_end_original(); // while the daemon starts, on the other CPU if there is one
         return Waiter(r, pipe, child, then).wait(keeper);
     }
@@ -465,6 +474,7 @@ process_id launch(const Resolved& r, const Continuation* then, process_id& keepe
     const int report_fd = settle(r, pipe.write);
     if (then != nullptr) then->run(r, plan, report_fd);
     run_daemon(r, plan, report_fd);
+    run_hook(r.fork_hooks.after_in_child);
     return 0;
 }
 

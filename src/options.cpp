@@ -66,6 +66,7 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
                           " ms is not positive");
     r.success_timeout = o.success_timeout;
     r.allow_threads = o.allow_threads;
+    r.fork_hooks = o.fork_hooks;
 
     r.shielded_fds = o.shielded_fds;
     for (int fd : r.shielded_fds)

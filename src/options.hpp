@@ -23,6 +23,7 @@ struct Resolved {
     int fd_fallback_limit = 1024;
     std::chrono::milliseconds success_timeout{};
     bool allow_threads = false;
+    ForkHooks fork_hooks;
     /// Whether each standard stream had a *_goto path (detached daemons
     /// redirect all three anyway; the foreground mode only these).
     std::array<bool, 3> stream_given{};

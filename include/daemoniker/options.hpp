@@ -25,9 +25,11 @@
 /// | 10 | explicit_rescript | Python Daemoniker |
 /// | 11 | allow_threads | C++ only |
 /// | 12 | detach | C++ only |
+/// | 13 | fork_hooks | C++ only |
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +41,21 @@ enum class Detach {
     always,            ///< detach: double fork (POSIX) / re-launch (Windows)
     never,             ///< foreground: stay in this process (systemd Type=simple/notify, containers, debugging)
     unless_supervised, ///< foreground when a service manager started us, else detach
+};
+
+/// Functions daemonize() calls around its fork() calls (see Options::fork_hooks).
+/// Each may be empty. They must not throw: one that does ends the process
+/// (std::terminate), since the library runs them where nothing can unwind.
+struct ForkHooks {
+    /// In the original process, right before the first fork.
+    std::function<void()> before{};
+    /// In the original process, right after the first fork, also when fork
+    /// failed (so whatever `before` locked is unlocked again).
+    std::function<void()> after_in_parent{};
+    /// In the daemon, once it has reported success, before daemonize()
+    /// returns there. The intermediate process between the two forks runs
+    /// no hook: it only forks again and exits.
+    std::function<void()> after_in_child{};
 };
 
 /// How to daemonize. Members in the order designated initializers must
@@ -123,6 +140,15 @@ struct Options {
     /// platform notes) whatever `detach` says; otherwise unless_supervised
     /// detaches.
     Detach detach = Detach::always;
+
+    /// Code a runtime embedded in the program must run around fork(), as
+    /// POSIX pthread_atfork() handlers would, but for this daemonization only:
+    /// an interpreter takes its own locks before the fork and re-creates its
+    /// thread state in the daemon (the Python package calls PyOS_BeforeFork,
+    /// PyOS_AfterFork_Parent and PyOS_AfterFork_Child here). Called on the
+    /// thread that calls daemonize().
+    /// Platform notes: ignored on Windows and with Detach::never (nothing forks).
+    ForkHooks fork_hooks{};
 };
 
 } // namespace daemoniker

@@ -89,6 +89,8 @@ struct Args {
     [[nodiscard]] bool has(const std::string& k) const { return kv.count(k) != 0; }
 };
 
+void log_line(const std::string& log, const std::string& line);
+
 daemoniker::Options options_from(const Args& a) {
     daemoniker::Options o;
     if (a.has("chdir")) o.chdir = from_utf8(a.get("chdir"));
@@ -104,6 +106,16 @@ daemoniker::Options options_from(const Args& a) {
     if (a.get("detach") == "auto") o.detach = daemoniker::Detach::unless_supervised;
     auto [lo, hi] = a.kv.equal_range("shield");
     for (auto it = lo; it != hi; ++it) o.shielded_fds.push_back(std::atoi(it->second.c_str()));
+    if (a.has("hooks")) {
+        // Each fork hook appends "<hook> <pid>" to this file.
+        const std::string log = a.get("hooks");
+        const auto line = [log](const char* hook) {
+            return [log, hook] { log_line(log, std::string(hook) + " " + std::to_string(helper_os::current_pid())); };
+        };
+        o.fork_hooks.before = line("before");
+        o.fork_hooks.after_in_parent = line("after_in_parent");
+        o.fork_hooks.after_in_child = line("after_in_child");
+    }
     return o;
 }
 

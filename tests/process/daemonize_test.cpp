@@ -10,6 +10,8 @@
 
 #include <fcntl.h>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +78,27 @@ TEST_F(Daemonize, DaemonIsDetachedAndSetUpAsAsked) {
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
     EXPECT_FALSE(std::filesystem::exists(pid_file));
     EXPECT_NE(slurp(out).find("daemon stopping"), std::string::npos);
+}
+
+TEST_F(Daemonize, ForkHooksRunInTheOriginalAroundTheForkAndInTheDaemon) {
+    const auto hooks = path("hooks");
+    auto rep = start_ok(path("d.pid"), path("report"), {"hooks=" + hooks.string()});
+    ASSERT_FALSE(rep.empty());
+    const pid_t daemon = std::stoi(rep["pid"]);
+    record(daemon);
+    // The original ran before and after_in_parent before it exited; the
+    // daemon ran after_in_child before daemonize() returned, so before its
+    // report. Which of the two processes wrote first is not fixed.
+    std::map<std::string, pid_t> ran;
+    std::istringstream lines(slurp(hooks));
+    for (std::string hook, pid; lines >> hook >> pid;) {
+        EXPECT_EQ(ran.count(hook), 0u) << hook << " ran twice";
+        ran[hook] = std::stoi(pid);
+    }
+    ASSERT_EQ(ran.size(), 3u) << slurp(hooks);
+    EXPECT_EQ(ran["after_in_child"], daemon);
+    EXPECT_EQ(ran["before"], ran["after_in_parent"]);
+    EXPECT_NE(ran["before"], daemon);
 }
 
 TEST_F(Daemonize, DefaultsToCurrentDirectoryAndNullDevice) {
