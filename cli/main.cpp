@@ -4,6 +4,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "signal_names.hpp"
 
 #include <daemoniker/version.hpp>
 
@@ -185,6 +186,16 @@ int main(int argc, char** argv) try {
                  "daemoniker"};
     app.set_version_flag("--version", std::string("daemoniker ") + daemoniker::version_string,
                          "print the version and exit");
+    // For the shell completions and for users: what stop --signal, --retry
+    // and send accept on this system.
+    app.add_flag_callback(
+        "--list-signals",
+        [] {
+            const std::string names = signal_name_list();
+            std::fwrite(names.data(), 1, names.size(), stdout);
+            throw CLI::Success();
+        },
+        "print the signal names that stop and send accept here, one per line, and exit");
     app.require_subcommand(1);
     app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
                "the manual.");
@@ -203,6 +214,8 @@ int main(int argc, char** argv) try {
         } catch (const CLI::CallForAllHelp& e) {
             return app.exit(e);
         } catch (const CLI::CallForVersion& e) {
+            return app.exit(e);
+        } catch (const CLI::Success& e) {
             return app.exit(e);
         } catch (const CLI::ParseError& e) {
             const CLI::App* command = nullptr;
