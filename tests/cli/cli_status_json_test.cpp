@@ -95,11 +95,11 @@ TEST_F(CliStatusJson, RunningStaleMissingAndRefusedInOneCall) {
     const auto r = cli({"status", "--json", pid_file().string(), stale.string(), missing.string(), refused.string()});
     EXPECT_EQ(r.status, 4) << r.out << r.err; // refused, the one that matters most
     EXPECT_EQ(r.err, "");
-    const auto lines = objects(r.out);
-    ASSERT_EQ(lines.size(), 4u) << r.out;
+    const auto objs = objects(r.out);
+    ASSERT_EQ(objs.size(), 4u) << r.out;
     const std::string uid = std::to_string(::getuid());
 
-    const auto& running = lines[0];
+    const auto& running = objs[0];
     EXPECT_EQ(jq(running, ".path"), pid_file().string());
     EXPECT_EQ(jq(running, ".path_bytes"), "null");
     EXPECT_EQ(jq(running, ".state"), "running");
@@ -121,7 +121,7 @@ TEST_F(CliStatusJson, RunningStaleMissingAndRefusedInOneCall) {
     EXPECT_EQ(jq(running, "(now - (.start_time | fromdateiso8601)) | (. > -2 and . < 600)"), "true") << running;
 #endif
 
-    const auto& dead = lines[1];
+    const auto& dead = objs[1];
     EXPECT_EQ(jq(dead, ".path"), stale.string());
     EXPECT_EQ(jq(dead, ".state"), "stale");
     EXPECT_EQ(jq(dead, ".status"), "1");
@@ -132,13 +132,13 @@ TEST_F(CliStatusJson, RunningStaleMissingAndRefusedInOneCall) {
     EXPECT_EQ(jq(dead, ".owner.uid"), uid);
     EXPECT_EQ(jq(dead, ".lock"), "none");
 
-    const auto& none = lines[2];
+    const auto& none = objs[2];
     EXPECT_EQ(jq(none, ".path"), missing.string());
     EXPECT_EQ(jq(none, ".state"), "missing");
     EXPECT_EQ(jq(none, ".status"), "3");
     EXPECT_EQ(jq(none, "[.reason, .pid, .uptime, .start_time, .owner, .lock]"), "[null,null,null,null,null,null]");
 
-    const auto& bad = lines[3];
+    const auto& bad = objs[3];
     EXPECT_EQ(jq(bad, ".path"), refused.string());
     EXPECT_EQ(jq(bad, ".state"), "refused");
     EXPECT_EQ(jq(bad, ".status"), "4");
@@ -147,7 +147,7 @@ TEST_F(CliStatusJson, RunningStaleMissingAndRefusedInOneCall) {
     EXPECT_EQ(jq(bad, ".lock"), "null");
 
     // Every object has the same keys in the same order: the stable schema.
-    for (const auto& line : lines)
+    for (const auto& line : objs)
         EXPECT_EQ(jq(line, "keys_unsorted | join(\",\")"),
                   "path,path_bytes,state,status,verified,reason,pid,start_time,uptime,owner,lock")
             << line;
@@ -229,17 +229,17 @@ TEST_F(CliStatusJson, HostileFileNamesAreEscapedAndRecoverable) {
 
     const auto r = cli(args);
     EXPECT_EQ(r.status, 4) << r.err;
-    const auto lines = objects(r.out);
-    ASSERT_EQ(lines.size(), clean.size() + raw.size() + 1) << r.out;
+    const auto objs = objects(r.out);
+    ASSERT_EQ(objs.size(), clean.size() + raw.size() + 1) << r.out;
     std::size_t i = 0;
     for (const auto& name : clean) {
-        const auto& line = lines[i++];
+        const auto& line = objs[i++];
         EXPECT_EQ(jq(line, ".path"), path(name).string()) << line;
         EXPECT_EQ(jq(line, ".path_bytes"), "null") << line;
         EXPECT_EQ(jq(line, ".state"), "stale") << line;
     }
     for (const auto& name : raw) {
-        const auto& line = lines[i++];
+        const auto& line = objs[i++];
         const std::string full = path(name).string();
         // Each byte that is not UTF-8 reads as U+FFFD; path_bytes has them all.
         EXPECT_NE(jq(line, ".path").find("\xef\xbf\xbd.pid"), std::string::npos) << line;
@@ -252,7 +252,7 @@ TEST_F(CliStatusJson, HostileFileNamesAreEscapedAndRecoverable) {
         EXPECT_EQ(jq(line, ".path_bytes"), hex) << line;
         EXPECT_EQ(jq(line, ".state"), "stale") << line;
     }
-    const auto& last = lines[i];
+    const auto& last = objs[i];
     EXPECT_EQ(jq(last, ".state"), "refused") << last;
     EXPECT_NE(jq(last, ".reason").find("evil\n\""), std::string::npos) << last;
 
@@ -276,12 +276,12 @@ TEST_F(CliStatusJson, ForeignOwnerIsRefusedAndNamed) {
     ASSERT_EQ(::chown(file.c_str(), uid, static_cast<gid_t>(-1)), 0);
     const auto r = cli({"status", "--json", file.string()});
     EXPECT_EQ(r.status, 4) << r.out << r.err;
-    const auto lines = objects(r.out);
-    ASSERT_EQ(lines.size(), 1u);
-    EXPECT_EQ(jq(lines[0], ".state"), "refused");
-    EXPECT_NE(jq(lines[0], ".reason").find(name), std::string::npos) << lines[0];
-    EXPECT_EQ(jq(lines[0], ".owner.uid"), std::to_string(uid));
-    EXPECT_EQ(jq(lines[0], ".owner.user"), name);
+    const auto objs = objects(r.out);
+    ASSERT_EQ(objs.size(), 1u);
+    EXPECT_EQ(jq(objs[0], ".state"), "refused");
+    EXPECT_NE(jq(objs[0], ".reason").find(name), std::string::npos) << objs[0];
+    EXPECT_EQ(jq(objs[0], ".owner.uid"), std::to_string(uid));
+    EXPECT_EQ(jq(objs[0], ".owner.user"), name);
 }
 
 TEST_F(CliStatusJson, UnlockedFileOfALiveProcessIsRunningUnverifiedOrUnknownWhenStrict) {
@@ -291,16 +291,16 @@ TEST_F(CliStatusJson, UnlockedFileOfALiveProcessIsRunningUnverifiedOrUnknownWhen
     std::ofstream(file) << ::getpid() << "\n";
     auto r = cli({"status", "--json", file.string()});
     EXPECT_EQ(r.status, 0) << r.out << r.err;
-    auto lines = objects(r.out);
-    ASSERT_EQ(lines.size(), 1u);
-    EXPECT_EQ(jq(lines[0], "[.state, .verified, .lock, .pid]"), "[\"running\",false,\"none\"," +
+    auto objs = objects(r.out);
+    ASSERT_EQ(objs.size(), 1u);
+    EXPECT_EQ(jq(objs[0], "[.state, .verified, .lock, .pid]"), "[\"running\",false,\"none\"," +
                                                                     std::to_string(::getpid()) + "]");
-    EXPECT_NE(jq(lines[0], ".reason").find("not locked"), std::string::npos) << lines[0];
+    EXPECT_NE(jq(objs[0], ".reason").find("not locked"), std::string::npos) << objs[0];
     r = cli({"status", "--json", "--strict", file.string()});
     EXPECT_EQ(r.status, 4) << r.out << r.err;
-    lines = objects(r.out);
-    ASSERT_EQ(lines.size(), 1u);
-    EXPECT_EQ(jq(lines[0], "[.state, .status, .verified, .lock]"), "[\"unknown\",4,false,\"none\"]");
+    objs = objects(r.out);
+    ASSERT_EQ(objs.size(), 1u);
+    EXPECT_EQ(jq(objs[0], "[.state, .status, .verified, .lock]"), "[\"unknown\",4,false,\"none\"]");
 }
 
 } // namespace
