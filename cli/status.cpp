@@ -149,7 +149,7 @@ int run_status(const StatusOptions& o) {
     for (std::size_t i = 0; i < paths.size(); ++i) {
         const Report r = assess(probe(paths[i]), o.strict);
         const std::string out =
-            o.json ? json_line(o.pid_files[i], paths[i], r) : escape_controls(o.pid_files[i]) + ": " + r.line + '\n';
+            o.json ? json_line(o.pid_files[i], paths[i], r) : escape_controls(o.pid_files[i] + ": " + r.line) + '\n';
         std::fwrite(out.data(), 1, out.size(), stdout);
         if (rank(r.status) > rank(status)) status = r.status;
     }

@@ -257,10 +257,12 @@ TEST_F(CliStatusJson, HostileFileNamesAreEscapedAndRecoverable) {
     EXPECT_NE(jq(last, ".reason").find("evil\n\""), std::string::npos) << last;
 
     // Without --json: still one line per file, control characters shown as \xNN.
-    std::vector<std::string> text_args{"status", path(clean[0]).string(), path(clean[3]).string()};
+    std::vector<std::string> text_args{"status", path(clean[0]).string(), path(clean[3]).string(), refused.string()};
     const auto t = cli(text_args);
-    EXPECT_EQ(t.status, 1) << t.err;
-    EXPECT_EQ(lines(t.out), 2u) << t.out;
+    EXPECT_EQ(t.status, 4) << t.err;
+    EXPECT_EQ(lines(t.out), 3u) << t.out;
+    EXPECT_NE(t.out.find("evil\\x0a\"\\xff.pid: unknown: refusing PID file '"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("/evil\\x0a\"\\xff.pid': its directory"), std::string::npos) << t.out;
     EXPECT_NE(t.out.find("new\\x0aline.pid: dead, stale PID file"), std::string::npos) << t.out;
     EXPECT_NE(t.out.find("ctl\\x01\\x1f\\x7f.pid: dead"), std::string::npos) << t.out;
 }
