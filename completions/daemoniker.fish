@@ -8,6 +8,31 @@ function __daemoniker_signals
     $cmd --list-signals 2>/dev/null; or printf '%s\n' HUP INT QUIT KILL USR1 USR2 TERM CONT STOP
 end
 
+# True once start's or restart's program name was typed (or --): everything
+# from there on is the program's, never daemoniker's options.
+function __daemoniker_in_program
+    set -l words (commandline -opc)
+    set -l with_value -p --pid-file -d --chdir --stdin --stdout --stderr --umask --keep-fd --timeout \
+        -u --user -g --group -e --env -s --signal -R --retry
+    set -l seen_command 0
+    set -l skip 0
+    for word in $words[2..-1]
+        if test $skip -eq 1
+            set skip 0
+        else if test $seen_command -eq 0
+            contains -- $word start restart; and set seen_command 1
+            contains -- $word stop status send; and return 1
+        else if test "$word" = --
+            return 0
+        else if contains -- $word $with_value
+            set skip 1
+        else if not string match -q -- '-*' $word
+            return 0
+        end
+    end
+    return 1
+end
+
 complete -c daemoniker -f
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'Print help and exit'
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
@@ -18,10 +43,10 @@ complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a status 
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a send -d 'Send a signal to the daemon of a PID file'
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a restart -d 'Stop the daemon, then start the program again'
 
-complete -c daemoniker -n "__fish_seen_subcommand_from $commands" -s h -l help -d 'Print help and exit'
+complete -c daemoniker -n "__fish_seen_subcommand_from $commands; and not __daemoniker_in_program" -s h -l help -d 'Print help and exit'
 
 # start and restart
-set -l starting "__fish_seen_subcommand_from start restart"
+set -l starting "__fish_seen_subcommand_from start restart; and not __daemoniker_in_program"
 complete -c daemoniker -n $starting -s p -l pid-file -r -F -d 'The PID file'
 complete -c daemoniker -n $starting -s d -l chdir -r -a '(__fish_complete_directories)' -d 'Working directory of the program'
 complete -c daemoniker -n $starting -l stdin -r -F -d 'File for standard input'
@@ -35,9 +60,11 @@ complete -c daemoniker -n $starting -s g -l group -x -a '(__fish_complete_groups
 complete -c daemoniker -n $starting -s e -l env -x -d 'Set NAME=value in the environment'
 complete -c daemoniker -n $starting -l wait-ready -d 'Return once the program sent READY=1'
 complete -c daemoniker -n $starting -a '(__fish_complete_command)' -d 'Program'
+# The program's arguments: files.
+complete -c daemoniker -n __daemoniker_in_program -F
 
 # stop and restart
-set -l stopping "__fish_seen_subcommand_from stop restart"
+set -l stopping "__fish_seen_subcommand_from stop restart; and not __daemoniker_in_program"
 complete -c daemoniker -n $stopping -s s -l signal -x -a '(__daemoniker_signals)' -d 'The signal to send first'
 complete -c daemoniker -n $stopping -s R -l retry -x -d 'What to do until the daemon exits'
 complete -c daemoniker -n $stopping -l process-group -d "Signal the daemon's process group"
