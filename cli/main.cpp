@@ -118,8 +118,11 @@ std::string usage_message(const CLI::App& app, const CLI::App* command, const st
         if (looks_like_option(arg))
             return unknown_option(arg, app, ": a command comes first, then its options; " + list);
         const auto meant = nearest(arg, names);
-        return "'" + arg + "' is not a command" + (meant.empty() ? "" : " (did you mean '" + meant + "'?)") + "; " +
-               list;
+        std::string message = "'" + arg + "' is not a command";
+        if (!meant.empty()) message += " (did you mean '" + meant + "'?)";
+        message += "; ";
+        message += list;
+        return message;
     }
     if (command == nullptr) {
         if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) return "no command given; " + list;
