@@ -23,7 +23,10 @@ std::optional<FileOwner> file_owner(const std::filesystem::path& path);
 /// open file description lock), "fcntl" (a classic POSIX record lock, which
 /// belongs to a process) or "lockfile" (Windows LockFileEx). Empty when no
 /// lock is seen now (the daemon just ended) or the file cannot be opened.
-/// Tested without taking the lock.
+/// Tested without taking the lock. The file is opened (read-only, no link
+/// followed, not waiting on a FIFO): call it only for a file probe()
+/// believed, whose directories nobody but the caller and root may change,
+/// so that nobody can put a device node there whose opening would act.
 std::string lock_kind(const std::filesystem::path& path);
 
 } // namespace daemoniker::cli
