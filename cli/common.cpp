@@ -65,12 +65,8 @@ std::string format_duration(double seconds) {
     return buf;
 }
 
-namespace {
-
-// The length of the valid UTF-8 sequence at the start of `text` (1 to 4), or
-// 0 when it is not one: a stray continuation byte, a truncated or overlong
-// sequence, a surrogate, or a code point above U+10FFFF.
 std::size_t utf8_sequence(std::string_view text) noexcept {
+    if (text.empty()) return 0;
     const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
     const unsigned char lead = byte(0);
     if (lead < 0x80) return 1;
@@ -97,6 +93,8 @@ std::size_t utf8_sequence(std::string_view text) noexcept {
     if (code < smallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
     return length;
 }
+
+namespace {
 
 void append_hex(std::string& out, unsigned char byte) {
     constexpr char digits[] = "0123456789abcdef";

@@ -70,6 +70,11 @@ std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text, do
 /// "1h 02m 03s", "5m 07s", "42s", "0.3s" for a duration in seconds.
 std::string format_duration(double seconds);
 
+/// The length of the valid UTF-8 sequence at the start of `text` (1 to 4),
+/// or 0 when it is not one: a stray continuation byte, a truncated or
+/// overlong sequence, a surrogate, a code point above U+10FFFF, or no text.
+std::size_t utf8_sequence(std::string_view text) noexcept;
+
 /// `text` from a program (its STATUS=, the lines it wrote to its stderr),
 /// made safe to print on a terminal: every control character (C0, DEL, and
 /// C1 as encoded in UTF-8) and every byte that is not part of valid UTF-8

@@ -4,6 +4,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "signal_names.hpp"
 
 #include <daemoniker/version.hpp>
 
@@ -117,8 +118,11 @@ std::string usage_message(const CLI::App& app, const CLI::App* command, const st
         if (looks_like_option(arg))
             return unknown_option(arg, app, ": a command comes first, then its options; " + list);
         const auto meant = nearest(arg, names);
-        return "'" + arg + "' is not a command" + (meant.empty() ? "" : " (did you mean '" + meant + "'?)") + "; " +
-               list;
+        std::string message = "'" + arg + "' is not a command";
+        if (!meant.empty()) message += " (did you mean '" + meant + "'?)";
+        message += "; ";
+        message += list;
+        return message;
     }
     if (command == nullptr) {
         if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) return "no command given; " + list;
@@ -185,6 +189,16 @@ int main(int argc, char** argv) try {
                  "daemoniker"};
     app.set_version_flag("--version", std::string("daemoniker ") + daemoniker::version_string,
                          "print the version and exit");
+    // For the shell completions and for users: what stop --signal, --retry
+    // and send accept on this system.
+    app.add_flag_callback(
+        "--list-signals",
+        [] {
+            const std::string names = signal_name_list();
+            std::fwrite(names.data(), 1, names.size(), stdout);
+            throw CLI::Success();
+        },
+        "print the signal names that stop and send accept here, one per line, and exit");
     app.require_subcommand(1);
     app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
                "the manual.");
@@ -203,6 +217,8 @@ int main(int argc, char** argv) try {
         } catch (const CLI::CallForAllHelp& e) {
             return app.exit(e);
         } catch (const CLI::CallForVersion& e) {
+            return app.exit(e);
+        } catch (const CLI::Success& e) {
             return app.exit(e);
         } catch (const CLI::ParseError& e) {
             const CLI::App* command = nullptr;

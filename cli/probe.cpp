@@ -26,10 +26,10 @@ Probe probe(const std::filesystem::path& pid_file) {
                     " has exited (a process it started may still hold the file open)", {}};
     if (info.error == errc::malformed_pid_file)
         return {Verdict::unknown, 0, false, "the PID file is locked but holds no valid PID", {}};
+    if (info.error && refused(info.error))
+        return {Verdict::refused, pid, false, "refusing PID file " + detail::refusal_reason(pid_file, info.error), {}};
     if (info.error)
-        return {Verdict::unknown, pid, false,
-                (refused(info.error) ? "refusing PID file " : "cannot read PID file ") +
-                    detail::refusal_reason(pid_file, info.error),
+        return {Verdict::unknown, pid, false, "cannot read PID file " + detail::refusal_reason(pid_file, info.error),
                 {}};
     if (info.state == PidFileState::absent) return {Verdict::absent, 0, false, {}, {}};
     if (info.state == PidFileState::running) return {Verdict::running, pid, true, {}, std::move(info.process)};

@@ -24,7 +24,8 @@ enum class Verdict {
     running,            ///< locked, and its PID is a live process
     running_unverified, ///< not locked, but its PID is a live process that started before the file was written
     stale,              ///< not locked, and its PID is gone or was reused
-    unknown,            ///< unreadable or refused file, locked but naming no live process, ...
+    refused,            ///< the library's trust rules refuse the file (owner, mode, directory, foreign lock)
+    unknown,            ///< unreadable file, locked but naming no live process, ...
 };
 
 struct Probe {

@@ -42,4 +42,12 @@ std::string signal_name(int number) {
     return "signal " + std::to_string(number);
 }
 
+std::string signal_name_list() {
+    std::string out;
+    for (const SignalEntry& e : signal_table()) out += std::string(e.name) + '\n';
+    for (const char* name : {"RTMIN", "RTMAX"})
+        if (parse_realtime_signal(name)) out += std::string(name) + '\n';
+    return out;
+}
+
 } // namespace daemoniker::cli

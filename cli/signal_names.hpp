@@ -28,6 +28,11 @@ std::optional<int> parse_signal_name(std::string_view text);
 /// "SIGTERM", "SIGRTMIN+2", or "signal 77" for a number without a name.
 std::string signal_name(int number);
 
+/// The names this system's signals go by, one per line and without "SIG":
+/// the table (aliases included), then RTMIN and RTMAX where real-time
+/// signals exist (`daemoniker --list-signals`, for the shell completions).
+std::string signal_name_list();
+
 // The pieces the parsing above is made of; the platform half provides the
 // table, the test of a number and the real-time signals (POSIX).
 struct SignalEntry {

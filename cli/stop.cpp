@@ -143,6 +143,7 @@ StopResult stop_daemon(const std::filesystem::path& pid_file, const StopOptions&
         // A file whose PID now belongs to another process stays: only the
         // library's rule (unlocked) says it is stale, and start takes it over.
         return {exit_status::failed, "not running: " + p.reason + (p.pid_alive ? "" : remove_stale(pid_file, p.pid))};
+    case Verdict::refused:
     case Verdict::unknown: return {exit_status::unknown, p.reason};
     case Verdict::running_unverified: return {exit_status::unknown, "refusing to signal: " + p.reason};
     case Verdict::running: break;

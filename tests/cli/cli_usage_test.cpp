@@ -123,7 +123,7 @@ TEST_F(CliUsage, EveryUsageErrorIsOneLineNamingTheArgument) {
         {{"restart", "--", prog}, "restart: --pid-file is required"},
         // extra arguments (were "The following argument was not expected: ...")
         {{"stop", pid, "extra"}, "stop: unexpected argument 'extra'"},
-        {{"status", pid, "extra"}, "status: unexpected argument 'extra'"},
+        {{"status", "--json", pid, "--bogus"}, "status: unknown option '--bogus'"},
         {{"send", pid, "HUP", "extra"}, "send: unexpected argument 'extra'"},
         // bad values
         {{"send", pid, "BOGUS"}, "send: 'BOGUS' is not a signal"},
@@ -159,7 +159,7 @@ TEST_F(CliUsage, EveryUsageErrorIsOneLineNamingTheArgument) {
 // argument") and 4 for send: no file has an empty name.
 TEST_F(CliUsage, AnEmptyPidFileArgumentIsAUsageError) {
     const std::vector<std::vector<std::string>> cases{
-        {"status", ""}, {"stop", ""}, {"send", "", "TERM"}, {"send", "", "BOGUS"}};
+        {"status", ""}, {"status", "a.pid", ""}, {"stop", ""}, {"send", "", "TERM"}, {"send", "", "BOGUS"}};
     for (const auto& args : cases) {
         const auto err = usage_error(args);
         EXPECT_EQ(err, "daemoniker: " + args[0] + ": pidfile: the path is empty (see 'daemoniker " + args[0] +

@@ -2,6 +2,7 @@
 // seconds.
 
 #include "common.hpp"
+#include "json.hpp"
 #include "notify_message.hpp"
 #include "schedule.hpp"
 #include "signal_names.hpp"
@@ -15,6 +16,26 @@ namespace {
 
 using namespace daemoniker::cli;
 using namespace std::chrono_literals;
+
+// The exact text of JSON strings (status --json); tests/cli/cli_status_json_test.cpp
+// has jq parse them.
+TEST(JsonString, EscapesWhatJsonAndTerminalsNeedAndKeepsOtherUtf8) {
+    EXPECT_EQ(json_string(""), "\"\"");
+    EXPECT_EQ(json_string("/run/app.pid"), "\"/run/app.pid\"");
+    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    EXPECT_EQ(json_string("\n\t\r"), "\"\\n\\t\\r\"");
+    EXPECT_EQ(json_string(std::string("\0\x01\x1f\x7f", 4)), "\"\\u0000\\u0001\\u001f\\u007f\"");
+    EXPECT_EQ(json_string("\xc2\x85\xc2\x9f"), "\"\\u0085\\u009f\""); // C1 controls
+    EXPECT_EQ(json_string("\xc2\xa0" "caf\xc3\xa9 \xf0\x9f\x98\x80"), "\"\xc2\xa0" "caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+    // Not UTF-8: one U+FFFD per byte that is not part of a valid sequence.
+    EXPECT_EQ(json_string("a\xff\xfe" "b"), "\"a\\ufffd\\ufffdb\"");
+    EXPECT_EQ(json_string("\xc0\xaf"), "\"\\ufffd\\ufffd\"");         // overlong '/'
+    EXPECT_EQ(json_string("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // a surrogate
+    EXPECT_EQ(json_string("\xe2\x82"), "\"\\ufffd\\ufffd\"");         // truncated
+    EXPECT_TRUE(is_utf8("caf\xc3\xa9"));
+    EXPECT_FALSE(is_utf8("caf\xc3"));
+    EXPECT_EQ(hex_bytes("/\xff"), "2fff");
+}
 
 TEST(NotifyParser, ReadsTheKnownFieldsAndKeepsAll) {
     const auto m = parse_notify("READY=1\nSTATUS=Serving on port 80\nMAINPID=4242\nX_CUSTOM=a=b\n");

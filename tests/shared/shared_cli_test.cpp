@@ -108,6 +108,44 @@ TEST_F(Command, StartStatusSendStop) {
     EXPECT_NE(after.out.find("not running (no PID file)"), std::string::npos) << after.out;
 }
 
+// status --json on several files: one object per line, the schema's keys,
+// the platform's lock kind, and the status of the file that matters most.
+TEST_F(Command, StatusJsonOfARunningAndAMissingDaemon) {
+    ASSERT_EQ(cli(start_args("sleep")).exit_code, 0);
+    const Pid locker = holder();
+    const Pid program = program_pid();
+    ASSERT_NE(locker, 0);
+    const Result status = cli({"status", "--json", p("d.pid"), p("none.pid")});
+    EXPECT_EQ(status.exit_code, 3) << status.out << status.err; // not running beats running
+    EXPECT_EQ(status.err, "");
+    ASSERT_EQ(lines(status.out), 2u) << status.out;
+    const auto first = status.out.substr(0, status.out.find('\n') + 1);
+    const auto second = status.out.substr(first.size());
+    // A JSON string: Windows paths have backslashes, which JSON escapes.
+    const auto json_path = [](std::string text) {
+        for (std::size_t at = 0; (at = text.find('\\', at)) != std::string::npos; at += 2) text.insert(at, "\\");
+        return "{\"path\":\"" + text + "\",\"path_bytes\":null,";
+    };
+#ifdef _WIN32
+    const std::string lock = "lockfile";
+#elif defined(DAEMONIKER_PORTABLE_POSIX)
+    const std::string lock = "fcntl"; // classic record locks, as on the BSDs and macOS
+#else
+    const std::string lock = "ofd";
+#endif
+    EXPECT_EQ(first.rfind(json_path(p("d.pid")) + "\"state\":\"running\",\"status\":0,\"verified\":true,\"reason\":null,"
+                                                   "\"pid\":" + std::to_string(locker) + ",\"start_time\":",
+                          0),
+              0u)
+        << first;
+    EXPECT_NE(first.find(",\"lock\":\"" + lock + "\"}\n"), std::string::npos) << first;
+    EXPECT_EQ(second, json_path(p("none.pid")) +
+                          "\"state\":\"missing\",\"status\":3,\"verified\":false,\"reason\":null,\"pid\":null,"
+                          "\"start_time\":null,\"uptime\":null,\"owner\":null,\"lock\":null}\n");
+    EXPECT_EQ(cli({"stop", p("d.pid")}).exit_code, 0);
+    expect_ended(program, locker);
+}
+
 TEST_F(Command, SecondStartIsRefusedAndAStaleFileIsTakenOver) {
     ASSERT_EQ(cli(start_args("sleep")).exit_code, 0);
     const Pid first = holder();
