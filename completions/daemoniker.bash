@@ -28,7 +28,7 @@ _daemoniker() {
     local cmd= i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-        start | stop | status | send | restart)
+        start | stop | status | send | restart | service)
             cmd=${COMP_WORDS[i]}
             break
             ;;
@@ -38,7 +38,7 @@ _daemoniker() {
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "-h --help --version --list-signals" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "start stop status send restart" -- "$cur"))
+            COMPREPLY=($(compgen -W "start stop status send restart service" -- "$cur"))
         fi
         return 0
     fi
@@ -55,6 +55,7 @@ _daemoniker() {
     stop) opts=$stop_opts args=$stop_args ;;
     status) opts="--strict --json -h --help" args= ;;
     send) opts="-h --help" args= ;;
+    service) opts="-h --help" args= ;; # Windows services: nothing to complete here
     restart) opts="$stop_opts $start_opts" args="$stop_args $start_args" ;;
     esac
 

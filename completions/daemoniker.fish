@@ -1,7 +1,7 @@
 # fish completion for daemoniker(1): subcommands, their options, signal names
 # (from `daemoniker --list-signals`), users, groups and file names.
 
-set -l commands start stop status send restart
+set -l commands start stop status send restart service
 
 function __daemoniker_signals
     set -l cmd (commandline -opc)[1]
@@ -21,7 +21,7 @@ function __daemoniker_in_program
             set skip 0
         else if test $seen_command -eq 0
             contains -- $word start restart; and set seen_command 1
-            contains -- $word stop status send; and return 1
+            contains -- $word stop status send service; and return 1
         else if test "$word" = --
             return 0
         else if contains -- $word $with_value
@@ -42,6 +42,7 @@ complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a stop -d
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a status -d 'Tell whether the daemons of PID files run'
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a send -d 'Send a signal to the daemon of a PID file'
 complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a restart -d 'Stop the daemon, then start the program again'
+complete -c daemoniker -n "not __fish_seen_subcommand_from $commands" -a service -d 'Windows only: run a program as a Windows service'
 
 complete -c daemoniker -n "__fish_seen_subcommand_from $commands; and not __daemoniker_in_program" -s h -l help -d 'Print help and exit'
 
