@@ -16,6 +16,8 @@ std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept {
 
 process_id current_pid() noexcept { return ::GetCurrentProcessId(); }
 
+bool foreground_confine(const Resolved&, Failure&) noexcept { return true; } // refused by resolve()
+
 bool supervised() noexcept { return false; } // no sd_notify service manager on Windows
 
 } // namespace daemoniker::detail
