@@ -1,5 +1,5 @@
 // --user and --group, as root, with a real unprivileged user that each test
-// creates (useradd) and removes (userdel) again.
+// creates (useradd) and removes (userdel) again (TestUser).
 
 #include "cli_support.hpp"
 
@@ -19,18 +19,12 @@ class CliUser : public Cli {
 protected:
     void SetUp() override {
         Cli::SetUp();
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-        if (::access("/usr/sbin/useradd", X_OK) != 0) GTEST_SKIP() << "useradd is not installed";
-        // One user per test process: tests run in parallel and each removes its own.
-        user_ = "dmnk-test-" + std::to_string(::getpid());
-        const auto r = run({"/usr/sbin/useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
-                            "/nonexistent", "--shell", "/usr/sbin/nologin", user_});
-        ASSERT_EQ(r.status, 0) << r.err;
-        created_ = true;
-        const passwd* pw = ::getpwnam(user_.c_str());
-        ASSERT_NE(pw, nullptr);
-        uid_ = pw->pw_uid;
-        gid_ = pw->pw_gid;
+        user.emplace();
+        if (!user->skip.empty()) GTEST_SKIP() << user->skip;
+        ASSERT_EQ(user->error, "");
+        user_ = user->name;
+        uid_ = user->uid;
+        gid_ = user->gid;
         // The test directory (0700) must be reachable by the user; it stays
         // writable by root alone, so only root can remove the PID file.
         ::chmod(dir_.c_str(), 0755);
@@ -40,14 +34,11 @@ protected:
     }
     void TearDown() override {
         Cli::TearDown(); // no process of the user is left after this
-        if (created_) {
-            const auto r = run({"/usr/sbin/userdel", user_});
-            EXPECT_EQ(r.status, 0) << r.err;
-        }
+        user.reset();
     }
 
+    std::optional<TestUser> user;
     std::string user_;
-    bool created_ = false;
     uid_t uid_ = 0;
     gid_t gid_ = 0;
     std::filesystem::path out_;
@@ -379,7 +370,8 @@ TEST_F(CliUser, OnlyRootSwitchesUsers) {
                         "--clear-groups", DAEMONIKER_CLI, "start", "--pid-file", (out_ / "d.pid").string(), "--user",
                         "root", "--", program(), "never-ready"});
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_EQ(r.err, "daemoniker: start: --user/--group: only root can run the program as another user or group\n");
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: drop privileges: only root can run the daemon as another "
+                     "user or group\n");
 }
 
 } // namespace

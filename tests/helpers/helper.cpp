@@ -37,6 +37,8 @@
 //       usr2_does=replace_usr1|reset_term   what a recorded SIGUSR2 also does
 //       main=wait|wait_for|check|stop_token|fd               how main waits
 //       detach=never|auto (Options::detach)  notify=1 (READY=1 / STOPPING=1)
+// POSIX: user=NAME group=NAME chroot=DIR core=on|off (Options::user, group,
+//       chroot, core_dumps) core_soft0=1 (RLIMIT_CORE's soft limit 0 first)
 
 #include "helper_os.hpp"
 
@@ -99,6 +101,12 @@ daemoniker::Options options_from(const Args& a) {
     o.strip_cmd_args = a.get("strip") == "1";
     if (a.get("detach") == "never") o.detach = daemoniker::Detach::never;
     if (a.get("detach") == "auto") o.detach = daemoniker::Detach::unless_supervised;
+#ifndef _WIN32
+    if (a.has("user")) o.user = a.get("user");
+    if (a.has("group")) o.group = a.get("group");
+    if (a.has("chroot")) o.chroot = from_utf8(a.get("chroot"));
+    if (a.has("core")) o.core_dumps = a.get("core") == "on";
+#endif
     auto [lo, hi] = a.kv.equal_range("shield");
     for (auto it = lo; it != hi; ++it) o.shielded_fds.push_back(std::atoi(it->second.c_str()));
     return o;
@@ -131,6 +139,7 @@ void prepare(const Args& a) {
     if (a.has("print")) std::printf("%s", a.get("print").c_str()); // left in the stdio buffer
     if (a.get("open_extra") == "1" && !helper_os::open_extra_descriptor()) std::exit(90);
     if (a.get("rmcwd") == "1" && !helper_os::remove_current_directory()) std::exit(90);
+    if (a.get("core_soft0") == "1" && !helper_os::lower_core_soft_limit()) std::exit(90);
     const int threads = std::atoi(a.get("threads", "0").c_str());
     static std::atomic<bool> stop{false};
     for (int i = 0; i < threads; ++i)
