@@ -40,7 +40,7 @@ std::vector<std::string> parse_env_file(std::string_view text, const std::string
     std::size_t line = 1;   // the current line
     std::size_t start = 1;  // the line the entry began on
     auto fail = [&](std::size_t where, const std::string& why) -> void {
-        throw UsageError("--env-file: " + origin + ":" + std::to_string(where) + ": " + why);
+        throw Failure(exit_status::failed, "--env-file: " + origin + ":" + std::to_string(where) + ": " + why);
     };
     auto finish = [&] {
         while (!key.empty() && blank(key.back())) key.pop_back();
@@ -158,16 +158,16 @@ std::vector<std::string> read_env_file(const std::string& argument) {
     if (path.empty()) throw UsageError("--env-file: the path is empty");
     std::error_code ec;
     if (std::filesystem::is_directory(path_arg(path), ec))
-        throw UsageError("--env-file: '" + path + "' is a directory, not a file");
+        throw Failure(exit_status::failed, "--env-file: '" + path + "' is a directory, not a file");
     std::ifstream in(path_arg(path), std::ios::binary);
     if (!in) {
         const int e = errno;
         if (optional && e == ENOENT) return {};
-        throw UsageError("--env-file: cannot read '" + path + "': " + std::error_code(e, std::system_category()).message());
+        throw Failure(exit_status::failed, "--env-file: cannot read '" + path + "': " + std::error_code(e, std::system_category()).message());
     }
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) throw UsageError("--env-file: cannot read '" + path + "'");
+    if (in.bad()) throw Failure(exit_status::failed, "--env-file: cannot read '" + path + "'");
     return parse_env_file(text.str(), path);
 }
 

@@ -12,14 +12,14 @@
 
 namespace daemoniker::cli {
 
-/// The NAME=value entries of `text`, in order. Throws UsageError naming
+/// The NAME=value entries of `text`, in order. Throws Failure (exit 1) naming
 /// "<origin>:<line>: <why>" for an invalid variable name, an unterminated
 /// quote or a NUL character.
 std::vector<std::string> parse_env_file(std::string_view text, const std::string& origin);
 
 /// Reads --env-file's argument: a path, or "-path" for a file that may be
-/// missing (then no entries). Throws UsageError when it cannot be read or
-/// parsed.
+/// missing (then no entries). Throws Failure (exit 1) when it cannot be read
+/// or parsed (bad content of a file is no misuse of the command).
 std::vector<std::string> read_env_file(const std::string& argument);
 
 } // namespace daemoniker::cli
