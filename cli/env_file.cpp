@@ -59,8 +59,13 @@ std::vector<std::string> parse_env_file(std::string_view text, const std::string
         if (c == '\0') fail(line, "a NUL character");
         switch (state) {
         case State::pre_key:
-            if (c == '#' || c == ';') state = State::comment;
-            else if (c != '\n' && !blank(c)) {
+            if (c == '#' || c == ';') {
+                state = State::comment;
+            } else if (c == '=') { // no name: refused at the line's end
+                state = State::pre_value;
+                start = line;
+                key.clear();
+            } else if (c != '\n' && !blank(c)) {
                 state = State::key;
                 start = line;
                 key = c;
