@@ -364,6 +364,34 @@ TEST_F(CliUser, StopOfTheProcessGroupRefusesAGroupThatHoldsRootsKeeper) {
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
 }
 
+// With --chroot the streams are opened before it, with root's rights under
+// the trust rule for root's files; the program then runs as the user inside.
+TEST_F(CliUser, ChrootedProgramRunsAsTheUser) {
+    if (std::string(DAEMONIKER_STATIC_PROGRAM).empty()) GTEST_SKIP() << "no statically linked program on this system";
+    const auto jail = path("jail");
+    std::filesystem::create_directories(jail / "bin");
+    std::filesystem::copy_file(DAEMONIKER_STATIC_PROGRAM, jail / "bin" / "prog");
+    const auto log = path("root.log");
+    const auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--chroot", jail.string(),
+                        "--stdout", log.string(), "--", "/bin/prog"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const pid_t pid = pid_in(pid_file());
+    ASSERT_GT(pid, 0);
+    record(pid);
+    std::error_code ec;
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/root", ec), jail);
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/1", ec), log);
+    const auto status = slurp("/proc/" + std::to_string(pid) + "/status");
+    const auto uid = std::to_string(uid_);
+    EXPECT_NE(status.find("Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n"), std::string::npos) << status;
+    struct stat st {};
+    ASSERT_EQ(::stat(log.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u); // created by root, before the drop
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    reaped(pid);
+    EXPECT_FALSE(exists(pid_file()));
+}
+
 TEST_F(CliUser, OnlyRootSwitchesUsers) {
     if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
     const auto r = run({"/usr/bin/setpriv", "--reuid", std::to_string(uid_), "--regid", std::to_string(gid_),

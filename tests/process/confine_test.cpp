@@ -180,6 +180,32 @@ TEST_F(ConfineUser, GroupAloneKeepsTheUser) {
     EXPECT_TRUE(stop(std::stoi(rep.at("pid"))).has_value());
 }
 
+// Detach::never: the calling process confines itself, after its PID file
+// and its streams, and daemonize() returns in it.
+TEST_F(ConfineUser, ForegroundDaemonConfinesItself) {
+    const auto argv = helper("daemonize", path("d.pid"), out_ / "report",
+                             {"detach=never", "user=" + user->name, "core=off"});
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    record(pid);
+    const auto rep = read_report(out_ / "report");
+    ASSERT_FALSE(rep.empty());
+    EXPECT_EQ(rep.at("pid"), std::to_string(pid)); // no fork: the process itself
+    EXPECT_EQ(rep.at("uid"), std::to_string(user->uid));
+    EXPECT_EQ(rep.at("groups"), std::to_string(user->gid));
+    EXPECT_EQ(rep.at("core"), "0:0");
+    EXPECT_EQ(rep.at("dumpable"), "0");
+    EXPECT_TRUE(lock_held(path("d.pid")));
+    EXPECT_TRUE(stop(pid).has_value());
+}
+
 TEST_F(ConfineUser, FailedDropNamesTheCallAndLeavesNothing) {
     expect_failure({"user=" + user->name},
                    "cannot start daemon: drop privileges to uid " + std::to_string(user->uid) + ", gid " +
