@@ -92,6 +92,7 @@ int parse_nice(const std::string& text) {
 
 detail::IoPriority parse_iosched(const std::string& text) {
 #if !DAEMONIKER_HAVE_IOPRIO
+    (void)text;
     throw UsageError("--iosched: I/O scheduling classes are not supported on this system");
 #else
     const auto colon = text.find(':');
