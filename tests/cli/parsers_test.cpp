@@ -213,6 +213,7 @@ TEST(EnvFileParser, CommentsBlankLinesAndLinesWithoutEqualsAreSkipped) {
     EXPECT_EQ(parse_env_file("# c\n; c\n\n   \nno equals\nA=1\n  # indented comment\n", "f"), Entries{"A=1"});
     EXPECT_EQ(parse_env_file("", "f"), Entries{});
     EXPECT_EQ(parse_env_file("A=1", "f"), Entries{"A=1"}); // no final newline
+    EXPECT_EQ(parse_env_file("# ends in a backslash \\\nA=1\n", "f"), Entries{"A=1"}); // as systemd >= 254
 }
 
 TEST(EnvFileParser, UnquotedValuesLoseOuterWhitespaceOnly) {
