@@ -131,7 +131,13 @@ TEST_F(CliOptions, CoreDumpsOffAndOn) {
     if (::geteuid() != 0) return; // raising the hard limit needs root
     pid = start_with({"--rlimit", "nofile=1024", "--core"});
     ASSERT_GT(pid, 0);
+#ifndef DAEMONIKER_TEST_SANITIZED
     EXPECT_EQ(limit(pid, "Max core file size"), "unlimited unlimited");
+#else
+    // The sanitizer runtime of the test program sets its own soft limit to 0
+    // as it starts (ASan's disable_coredump); the hard limit shows ours.
+    EXPECT_EQ(limit(pid, "Max core file size").substr(limit(pid, "Max core file size").find(' ') + 1), "unlimited");
+#endif
     stop_program(pid);
 }
 
