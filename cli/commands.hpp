@@ -5,6 +5,8 @@
 
 #include <daemoniker/options.hpp>
 
+#include "daemoniker_internal.hpp" // the library's interface for the command
+
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -32,8 +34,14 @@ struct StartOptions {
     std::string timeout;
     std::string user;
     std::string group;
+    std::string chroot;
+    bool core = false; ///< --core (true) or --no-core (false), when core_opt was given
+    std::string nice;
+    std::string iosched;
+    std::vector<std::string> rlimits;
     std::vector<int> keep_fds;
     std::vector<std::string> env;
+    std::vector<std::string> env_files;
     bool wait_ready = false;
     std::vector<std::string> command;
     /// The options, to tell "not given" from "given empty".
@@ -45,6 +53,10 @@ struct StartOptions {
     CLI::Option* timeout_opt = nullptr;
     CLI::Option* user_opt = nullptr;
     CLI::Option* group_opt = nullptr;
+    CLI::Option* chroot_opt = nullptr;
+    CLI::Option* core_opt = nullptr;
+    CLI::Option* nice_opt = nullptr;
+    CLI::Option* iosched_opt = nullptr;
 };
 void add_start_options(CLI::App& sub, StartOptions& o);
 
@@ -52,14 +64,20 @@ void add_start_options(CLI::App& sub, StartOptions& o);
 std::optional<std::string> given(const CLI::Option* option, const std::string& value);
 
 /// What every platform makes of start's options: the PID file, the library
-/// options (streams, directory, umask, descriptors, success_timeout) and the
-/// timeout. Throws UsageError.
+/// options (streams, directory, umask, descriptors, success_timeout, user,
+/// group, chroot, core dumps), the identity they name, and the timeout.
+/// Throws UsageError, or Failure when the user cannot be switched to.
 struct StartBasics {
     std::filesystem::path pid_file;
     Options options;
+    std::optional<detail::Identity> identity; ///< set when --user/--group switch
     std::chrono::milliseconds timeout{std::chrono::seconds(30)};
 };
 StartBasics start_basics(const StartOptions& o);
+
+/// --nice, --iosched and --rlimit into `exec`. Throws UsageError (also
+/// where the platform lacks one of them).
+void add_process_settings(const StartOptions& o, detail::ExecSpec& exec);
 
 /// Refuses (exit 2) to start over a PID file that is not locked but names a
 /// process that runs and started before the file was written — what

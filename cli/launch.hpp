@@ -17,8 +17,8 @@ namespace daemoniker::cli {
 struct LaunchRequest {
     std::vector<std::string> command;        ///< program and its arguments
     std::vector<std::string> env;            ///< --env NAME=value, in order
-    std::optional<std::string> user;         ///< --user name or uid
-    std::optional<std::string> group;        ///< --group name or gid
+    std::vector<std::string> env_files;      ///< --env-file arguments, in order
+    std::optional<std::filesystem::path> chroot; ///< --chroot: the program is found inside it
     std::optional<std::string> notify_socket; ///< NOTIFY_SOCKET for the program (--wait-ready)
 };
 
@@ -30,14 +30,16 @@ struct Launch {
 };
 
 /// The identity part only (the readiness socket must be handed to that user
-/// before the environment can name it). Throws UsageError for an unknown
-/// user or group, Failure when only root may switch.
-Launch resolve_identity(const LaunchRequest& request);
+/// before the environment can name it), from the library's lookup of
+/// --user/--group (start_basics()).
+Launch launch_as(const std::optional<detail::Identity>& identity);
 
 /// Completes `launch` with the program (searched on the PATH of the
-/// program's environment when the name has no '/') and its environment: this
-/// process's, with HOME, USER and LOGNAME of --user, then --env, then
-/// NOTIFY_SOCKET. Throws UsageError, or Failure when the program is not found.
+/// program's environment when the name has no '/'; with --chroot, inside
+/// the new root, where the name must be absolute if it has a '/') and its
+/// environment: this process's, with HOME, USER and LOGNAME of --user, then
+/// the --env-file entries, then --env, then NOTIFY_SOCKET. Throws
+/// UsageError, or Failure when the program is not found.
 void resolve_program(const LaunchRequest& request, Launch& launch);
 
 /// detail::daemonize_and_exec(pid_file, options, exec, keeper) with the library's

@@ -1,11 +1,12 @@
 // Turning `start`'s command line into what the supervisor starts, on
 // Windows: the program found the way CreateProcess would find it (with .exe
 // appended when the name has no extension), and its environment. There is no
-// identity to switch: --user and --group are refused.
+// identity to switch: the library refuses --user and --group.
 
 #include "launch.hpp"
 
 #include "common.hpp"
+#include "env_file.hpp"
 
 #include "daemoniker_internal.hpp" // the library's interface for the command
 
@@ -26,18 +27,15 @@ std::wstring upper(std::wstring_view text) {
 
 } // namespace
 
-Launch resolve_identity(const LaunchRequest& request) {
-    if (request.user) throw UsageError("--user: not supported on Windows (run daemoniker as that user instead)");
-    if (request.group) throw UsageError("--group: not supported on Windows");
-    return {};
-}
+// The library refuses --user and --group on Windows (start_basics()).
+Launch launch_as(const std::optional<detail::Identity>& /*identity*/) { return {}; }
 
 void resolve_program(const LaunchRequest& request, Launch& launch) {
     if (request.command.empty() || request.command[0].empty())
         throw UsageError("no program given (start [options] -- program [args...])");
 
-    // Ours, then --env, in order; a later entry replaces an earlier one of
-    // the same name.
+    // Ours, then --env-file's, then --env, in order; a later entry replaces
+    // an earlier one of the same name.
     std::vector<std::wstring> order;
     std::map<std::wstring, std::wstring> values;
     auto set = [&](std::wstring entry) {
@@ -51,6 +49,8 @@ void resolve_program(const LaunchRequest& request, Launch& launch) {
         for (const wchar_t* p = env; *p != L'\0'; p += std::wcslen(p) + 1) set(p);
         ::FreeEnvironmentStringsW(env);
     }
+    for (const auto& file : request.env_files)
+        for (const auto& entry : read_env_file(file)) set(win::widen(entry));
     for (const auto& entry : request.env) {
         const auto eq = entry.find('=');
         if (eq == std::string::npos || eq == 0) throw UsageError("--env: '" + entry + "' is not NAME=value");

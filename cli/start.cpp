@@ -6,6 +6,7 @@
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "launch.hpp"
+#include "limits.hpp"
 #include "probe.hpp"
 
 #include "daemoniker_internal.hpp" // the library's interface for the command
@@ -59,7 +60,8 @@ bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
 constexpr std::pair<std::string_view, std::string_view> flag_of_option[] = {
     {"PID file", "--pid-file"},   {"chdir", "--chdir"},   {"stdin_goto", "--stdin"},
     {"stdout_goto", "--stdout"},  {"stderr_goto", "--stderr"},  {"umask", "--umask"},
-    {"shielded_fds", "--keep-fd"}, {"success_timeout", "--timeout"},
+    {"shielded_fds", "--keep-fd"}, {"success_timeout", "--timeout"}, {"user", "--user"},
+    {"group", "--group"},         {"chroot", "--chroot"}, {"core_dumps", "--core"},
 };
 
 // An OptionError of the library as the command's error: a usage error that
@@ -120,6 +122,18 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
     o.user_opt = sub.add_option("--user,-u", o.user, "run as this user (name or uid; with its groups, HOME, USER "
                                                      "and LOGNAME); needs root");
     o.group_opt = sub.add_option("--group,-g", o.group, "run with this group (name or gid); needs root");
+    o.chroot_opt = sub.add_option("--chroot", o.chroot, "change the program's root directory to this one (needs root); "
+                                                        "the PID file and --stdin/--stdout/--stderr are opened "
+                                                        "before it, --chdir and the program are inside it");
+    o.core_opt = sub.add_flag("--core,!--no-core", o.core, "allow core dumps (soft limit raised to the hard one), "
+                                                           "or prevent them (limit 0) (default: as inherited)");
+    o.nice_opt = sub.add_option("--nice", o.nice, "run the program with this nice value, -20 to 19");
+    o.iosched_opt = sub.add_option("--iosched", o.iosched, "I/O scheduling CLASS[:LEVEL]: real-time, best-effort "
+                                                           "(LEVEL 0-7, default 4) or idle (Linux)");
+    sub.add_option("--rlimit", o.rlimits, "resource limit NAME=SOFT[:HARD] (core, nofile, nproc, as, cpu, fsize, "
+                                          "data, stack, memlock, ...; a number or 'unlimited'; repeatable)");
+    sub.add_option("--env-file", o.env_files, "read NAME=value lines from FILE (systemd's EnvironmentFile= "
+                                              "format; '-FILE': skipped when missing; repeatable; --env wins)");
     sub.add_option("--env,-e", o.env, "set NAME=value in the program's environment (repeatable)");
     sub.add_flag("--wait-ready", o.wait_ready, "return only once the program sent READY=1 to NOTIFY_SOCKET "
                                                "(the sd_notify protocol of systemd Type=notify services)");
@@ -157,6 +171,10 @@ StartBasics start_basics(const StartOptions& o) {
     for (int fd : o.keep_fds)
         if (fd < 0) throw UsageError("--keep-fd: " + std::to_string(fd) + " is not a descriptor");
     options.shielded_fds = o.keep_fds;
+    if (auto v = given(o.user_opt, o.user)) options.user = *v;
+    if (auto v = given(o.group_opt, o.group)) options.group = *v;
+    if (auto v = given(o.chroot_opt, o.chroot)) options.chroot = path_option("--chroot", *v);
+    if (o.core_opt != nullptr && o.core_opt->count() > 0) options.core_dumps = o.core;
     // A stream opened on the PID file would release its lock when closed, and mix up its content.
     for (const auto* stream : {&options.stdin_goto, &options.stdout_goto, &options.stderr_goto})
         if (*stream && same_file(stream->value(), s.pid_file))
@@ -165,12 +183,25 @@ StartBasics start_basics(const StartOptions& o) {
     // made absolute), now: restart must refuse before it stops anything. The
     // re-launched supervisor (Windows) received what the original checked.
     if (!detail::is_relaunched()) try {
-            detail::resolve(s.pid_file, options);
+            s.identity = detail::resolve(s.pid_file, options).identity;
         } catch (const OptionError& e) {
             throw_option_error(e);
+        } catch (const Error& e) {
+            throw Failure(exit_status::failed, e.what());
         }
 
     return s;
+}
+
+void add_process_settings(const StartOptions& o, detail::ExecSpec& exec) {
+    if (auto v = given(o.nice_opt, o.nice)) exec.nice = parse_nice(*v);
+    if (auto v = given(o.iosched_opt, o.iosched)) exec.io_priority = parse_iosched(*v);
+    for (const auto& text : o.rlimits) {
+        exec.limits.push_back(parse_rlimit(text));
+        // The core limit would be set twice, by --core/--no-core last.
+        if (text.rfind("core=", 0) == 0 && o.core_opt != nullptr && o.core_opt->count() > 0)
+            throw UsageError("--rlimit " + text + ": give either it or --core/--no-core");
+    }
 }
 
 Command add_start(CLI::App& app) {

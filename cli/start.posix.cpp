@@ -213,8 +213,9 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
             throw UsageError("--keep-fd: descriptor " + std::to_string(fd) + " is not open");
     s.wait_ready = o.wait_ready;
 
-    LaunchRequest request{o.command, o.env, given(o.user_opt, o.user), given(o.group_opt, o.group), std::nullopt};
-    s.launch = resolve_identity(request);
+    LaunchRequest request{o.command, o.env, o.env_files, s.options.chroot, std::nullopt};
+    s.launch = launch_as(basics.identity);
+    add_process_settings(o, s.launch.exec);
     if (const char* outer = std::getenv("NOTIFY_SOCKET")) s.outer_socket = outer;
     if (o.wait_ready) {
         s.socket = std::make_unique<NotifySocket>(s.launch.switches_identity

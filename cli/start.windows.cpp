@@ -69,8 +69,9 @@ void PreparedStart::prepare(Impl& s, const StartOptions& o) {
     s.options = std::move(basics.options);
     // The re-launched supervisor receives the program from the original.
     if (detail::is_relaunched()) return;
-    LaunchRequest request{o.command, o.env, given(o.user_opt, o.user), given(o.group_opt, o.group), std::nullopt};
-    s.launch = resolve_identity(request);
+    LaunchRequest request{o.command, o.env, o.env_files, s.options.chroot, std::nullopt};
+    s.launch = launch_as(basics.identity);
+    add_process_settings(o, s.launch.exec);
     resolve_program(request, s.launch);
 }
 

@@ -59,7 +59,7 @@ public:
     /// True when the daemon opens the stream files with the caller's
     /// rights, so the original process checks their paths first (trust
     /// rule of check_stream_path()).
-    [[nodiscard]] virtual bool streams_opened_by_caller() const noexcept = 0;
+    [[nodiscard]] virtual bool streams_opened_by_caller(const Resolved& r) const noexcept = 0;
     /// In the daemon, after umask and chdir: everything else, the PID file,
     /// the streams and the report included. A record naming a PID it sends
     /// for Step::fork_program is the PID launch() returns; its success record
@@ -73,9 +73,9 @@ public:
     [[noreturn]] virtual void serve() = 0;
 #endif
     /// In the original process: throws the exception for a failure of the
-    /// continuation's own steps (Step::exec, Step::drop_privileges); returns
-    /// for any other step, which the core reports.
-    virtual void throw_own_failure(const Failure& failure) const = 0;
+    /// continuation's own steps (Step::exec, Step::drop_privileges,
+    /// Step::limits); returns for any other step, which the core reports.
+    virtual void throw_own_failure(const Failure& failure, const Resolved& r) const = 0;
 
 protected:
     Continuation() = default;

@@ -1,6 +1,7 @@
 // Platform-independent half of daemonization: how failures are described and
 // how the original process ends.
 
+#include "confine.hpp"
 #include "exec.hpp"
 #include "pid_file_internal.hpp"
 #include "startup.hpp"
@@ -49,6 +50,9 @@ void throw_failure(const Failure& failure, const Resolved& r) {
         throw AlreadyRunning(r.pid_file, failure.value > 0 ? failure.value : 0);
     const auto& path = path_of(step, r);
     std::string what = "cannot start daemon: ";
+    if (step == Step::drop_privileges && r.identity)
+        throw StartupError(what + describe_drop(r.identity->credentials, failure.value) + ": " + describe(code), step,
+                           path, code);
     what += to_string(step);
     if ((pid_file_step && ours) || (refused && !path.empty())) {
         what += " " + refusal_reason(path, code);

@@ -8,6 +8,7 @@
 // The order of the steps, and why, is in docs/how-it-works.md.
 
 #include "cloexec_pipe.hpp"
+#include "confine.hpp"
 #include "descriptors.hpp"
 #include "foreground.hpp"
 #include "continuation.hpp"
@@ -218,12 +219,10 @@ private:
     [[noreturn]] void failed(const Failure& failure) {
         // The daemon cleaned up after itself (PID file removed) and exits.
         collect(std::chrono::seconds(5));
-        if (then_ != nullptr) {
-            // After dropping privileges the program's process may have lacked
-            // the right to remove the PID file from the directory.
-            if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
-            then_->throw_own_failure(failure);
-        }
+        // After a chroot or a privilege drop the failed process may have
+        // lacked the path or the right to remove the PID file.
+        if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
+        if (then_ != nullptr) then_->throw_own_failure(failure, r_);
         throw_failure(failure, r_);
     }
 
@@ -302,7 +301,9 @@ void prepare_daemon(const Resolved& r, DaemonPlan& plan) {
 // continuation: the report pipe above 0-2, and 0-2 filled with the null
 // device until the redirection (the original may have run with them closed;
 // the PID file and the stream files must never land there), signals
-// unblocked, umask, chdir. Returns the report descriptor.
+// unblocked, umask, chdir (with a chroot, to the top of the caller's tree
+// for now: the directory inside the new root comes after it). Returns the
+// report descriptor.
 int settle(const Resolved& r, int report_fd) noexcept {
     report_fd = above_stdio(report_fd);
     if (report_fd < 0) ::_exit(exit_startup_failed);
@@ -315,7 +316,8 @@ int settle(const Resolved& r, int report_fd) noexcept {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::umask(static_cast<mode_t>(r.umask));
-    if (sys::call(Step::chdir, [&] { return ::chdir(r.chdir.c_str()); }) != 0)
+    const char* dir = r.chroot.empty() ? r.chdir.c_str() : "/";
+    if (sys::call(Step::chdir, [&] { return ::chdir(dir); }) != 0)
         fail_child(report_fd, {Step::chdir, errno});
     return report_fd;
 }
@@ -330,6 +332,7 @@ void run_daemon(const Resolved& r, DaemonPlan& plan, int report_fd) noexcept {
     close_for_daemon(r, report_fd, static_cast<int>(held_for_life()->native_handle()));
     redirect_streams(r, plan, report_fd);
     remember_staged_streams();
+    if (!confine(r, why)) fail_child(report_fd, why);
 
     if (int e = sys::injected(Step::report)) fail_child(report_fd, {Step::report, e});
     if (!send_report(report_fd, Report::naming(Report::success, ::getpid()))) {
@@ -442,7 +445,7 @@ process_id launch(const Resolved& r, const Continuation* then, process_id& keepe
     // The daemon opens the stream files with the caller's rights, unless a
     // continuation opens them with those of the user it runs as, which need
     // no such rule.
-    if (then == nullptr || then->streams_opened_by_caller()) check_stream_paths(r);
+    if (then == nullptr || then->streams_opened_by_caller(r)) check_stream_paths(r);
     // Buffered output would otherwise be written twice: by us and by the daemon.
     std::fflush(nullptr);
 

@@ -241,7 +241,7 @@ process_id await_report(const Resolved& r, HANDLE report, HANDLE process, proces
             if (rep.kind == Report::success) return daemon;
             if (rep.kind != Report::failure) continue;
             ::WaitForSingleObject(process, 5000);
-            if (then != nullptr) then->throw_own_failure(rep.failure_of());
+            if (then != nullptr) then->throw_own_failure(rep.failure_of(), r);
             throw_failure(rep.failure_of(), r);
         }
         if (!eof) {

@@ -7,8 +7,11 @@
 // The daemon becomes the program's lock keeper: it changes directory, sets
 // the umask and closes inherited descriptors, forks the program's process,
 // and locks the PID file, which names that process. The program's process
-// then drops privileges, redirects the standard streams with the rights of
-// the user it runs as, and executes the program, so the PID in the PID file
+// then sets its limits (nice value, I/O class, resource limits), confines
+// itself (chroot, core dumps, privilege drop: Options::user, group, chroot,
+// core_dumps; confine.hpp), redirects the standard streams with the rights
+// of the user it runs as (with a chroot: before it, with the caller's
+// rights, as the library's daemon does), and executes the program, so the PID in the PID file
 // is the program's own. The keeper holds the lock, waits for the program to
 // end, removes the PID file and exits with the program's status. The
 // program holds no descriptor of the PID file: nothing it does to that file
@@ -34,16 +37,19 @@
 
 namespace daemoniker::detail {
 
-/// The identity the program runs as (POSIX). Resolved by the caller (user
-/// and group databases are not usable after fork); applied in the program's
-/// process before its streams are redirected, in this order: setgroups
-/// (groups), setgid(gid), setuid(uid). Each call is checked, and after setuid
-/// the process verifies that it cannot become root again. The PID file stays
-/// the caller's.
-struct Credentials {
-    std::optional<std::uint32_t> uid;  ///< unset: keep the user, switch only the group
-    std::uint32_t gid = 0;
-    std::vector<std::uint32_t> groups; ///< the complete supplementary group list
+/// The program's I/O scheduling class and level (ioprio_set, Linux).
+struct IoPriority {
+    int io_class = 2; ///< 1 real-time, 2 best-effort, 3 idle (IOPRIO_CLASS_*)
+    int level = 4;    ///< 0 (highest) to 7
+    std::string text; ///< as the user gave it, for messages
+};
+
+/// One resource limit of the program (setrlimit).
+struct ResourceLimit {
+    int resource = 0;       ///< RLIMIT_*
+    std::uint64_t soft = 0; ///< UINT64_MAX: unlimited
+    std::uint64_t hard = 0;
+    std::string text;       ///< as the user gave it, for messages
 };
 
 /// What the daemon executes.
@@ -56,20 +62,25 @@ struct ExecSpec {
     std::vector<std::string> argv;
     /// The program's complete environment, "NAME=value" entries.
     std::vector<std::string> env;
-    /// Privilege drop, when set. Platform notes: POSIX only.
-    std::optional<Credentials> credentials;
+    /// The program's niceness (-20 to 19, absolute), I/O scheduling and
+    /// resource limits, set in the program's process before the chroot and
+    /// the privilege drop (only root may raise a hard limit or lower the
+    /// nice value). Platform notes: POSIX only (io_priority: Linux only).
+    std::optional<int> nice;
+    std::optional<IoPriority> io_priority;
+    std::vector<ResourceLimit> limits;
 };
 
 /// True in a process the library re-launched as the daemon (Windows) until
 /// daemonization has received its arguments there; always false on POSIX.
 bool is_relaunched() noexcept;
 
-/// Meaning of Report::value in a Step::drop_privileges failure record: which
-/// call failed.
-enum class DropCall : std::int32_t { setgroups = 1, setgid, setuid, regain_root };
+/// Meaning of Report::value in a Step::limits failure record: what failed
+/// (limit_value_first + i: ExecSpec::limits[i]).
+enum LimitValue : std::int64_t { limit_nice = 1, limit_io_priority = 2, limit_value_first = 16 };
 
 /// Throws OptionError when `exec` names no program, or (Windows) asks for
-/// credentials.
+/// what the platform lacks (nice value, I/O scheduling, resource limits).
 void check_exec_spec(const ExecSpec& exec);
 
 /// Daemonizes like daemonize(), then executes
@@ -90,7 +101,6 @@ void check_exec_spec(const ExecSpec& exec);
 /// call again with the same arguments), and it stays as the program's
 /// supervisor, holding the PID file and the signal channel; the PID returned
 /// is the supervisor's (and `keeper` receives it too). See supervise.hpp.
-/// `credentials` are refused there.
 process_id daemonize_and_exec(const std::filesystem::path& pid_file, const Options& options, const ExecSpec& exec,
                               process_id* keeper = nullptr);
 

@@ -7,6 +7,7 @@
 // Why a keeper and not a lock inherited by the program: docs/how-it-works.md.
 
 #include "cloexec_pipe.hpp"
+#include "confine.hpp"
 #include "continuation.hpp"
 #include "exec.hpp"
 #include "pid_file_internal.hpp"
@@ -15,10 +16,12 @@
 #include "sys.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -29,30 +32,32 @@ namespace daemoniker::detail {
 
 namespace {
 
-// Switches groups, group and user, checking each call; 0 or the errno of the
-// call named in `failed`.
-int drop_privileges(const Credentials& c, const std::vector<gid_t>& groups, DropCall& failed) noexcept {
-    const uid_t uid = c.uid ? static_cast<uid_t>(*c.uid) : static_cast<uid_t>(-1);
-    const gid_t gid = static_cast<gid_t>(c.gid);
-    auto check = [&](DropCall call, int result) {
-        if (result == 0) return 0;
-        failed = call;
-        return errno;
+// The program's nice value, I/O class and resource limits; false with
+// `failure` naming what failed (LimitValue).
+bool apply_limits(const ExecSpec& spec, Failure& failure) noexcept {
+    auto failed = [&](std::int64_t what, int e) {
+        failure = {Step::limits, e, {}, what};
+        return false;
     };
-#if defined(__APPLE__) // setgroups(int, const gid_t*) there; size_t on Linux and the BSDs
-    const int group_count = static_cast<int>(groups.size());
+    if (const int e = sys::injected(Step::limits)) return failed(limit_nice, e);
+    if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) != 0) return failed(limit_nice, errno);
+    if (spec.io_priority) {
+#if DAEMONIKER_HAVE_IOPRIO
+        const int value = (spec.io_priority->io_class << 13) | spec.io_priority->level; // IOPRIO_PRIO_VALUE
+        if (::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) != 0)
+            return failed(limit_io_priority, errno);
 #else
-    const auto group_count = groups.size();
+        return failed(limit_io_priority, ENOSYS); // refused by the command before it starts
 #endif
-    if (int e = check(DropCall::setgroups, ::setgroups(group_count, groups.data()))) return e;
-    if (int e = check(DropCall::setgid, sys::call(Step::drop_privileges, [&] { return ::setgid(gid); }))) return e;
-    if (!c.uid) return 0;
-    if (int e = check(DropCall::setuid, ::setuid(uid))) return e;
-    if (uid != 0 && (::setuid(0) == 0 || ::seteuid(0) == 0)) {
-        failed = DropCall::regain_root;
-        return EPERM;
     }
-    return 0;
+    for (std::size_t i = 0; i < spec.limits.size(); ++i) {
+        const ResourceLimit& l = spec.limits[i];
+        auto value = [](std::uint64_t v) { return v == UINT64_MAX ? RLIM_INFINITY : static_cast<rlim_t>(v); };
+        const rlimit limit{value(l.soft), value(l.hard)};
+        if (::setrlimit(static_cast<decltype(RLIMIT_CORE)>(l.resource), &limit) != 0)
+            return failed(limit_value_first + static_cast<std::int64_t>(i), errno);
+    }
+    return true;
 }
 
 int clear_cloexec(int fd) noexcept {
@@ -122,9 +127,12 @@ class ExecProgram final : public Continuation {
 public:
     explicit ExecProgram(const ExecSpec& spec);
 
-    [[nodiscard]] bool streams_opened_by_caller() const noexcept override { return !spec_.credentials; }
+    // With a chroot the streams are opened before it, hence before the drop.
+    [[nodiscard]] bool streams_opened_by_caller(const Resolved& r) const noexcept override {
+        return !r.identity || !r.chroot.empty();
+    }
     [[noreturn]] void run(const Resolved& r, DaemonPlan& plan, int report_fd) const noexcept override;
-    void throw_own_failure(const Failure& failure) const override;
+    void throw_own_failure(const Failure& failure, const Resolved& r) const override;
 
 private:
     [[noreturn]] void run_program(const Resolved& r, const DaemonPlan& plan, int report_fd, int go_fd) const noexcept;
@@ -133,7 +141,6 @@ private:
     std::string program_;     // absolute: the daemon changes directory
     std::vector<char*> argv_; // null-terminated, pointing into spec_
     std::vector<char*> envp_; // null-terminated, pointing into spec_
-    std::vector<gid_t> groups_;
 };
 
 ExecProgram::ExecProgram(const ExecSpec& spec) : spec_(spec), program_(std::filesystem::absolute(spec.program).string()) {
@@ -142,33 +149,31 @@ ExecProgram::ExecProgram(const ExecSpec& spec) : spec_(spec), program_(std::file
     argv_.push_back(nullptr);
     for (const auto& entry : spec.env) envp_.push_back(const_cast<char*>(entry.c_str()));
     envp_.push_back(nullptr);
-    static_assert(sizeof(uid_t) <= sizeof(std::uint32_t) && sizeof(gid_t) <= sizeof(std::uint32_t));
-    if (spec.credentials)
-        for (auto g : spec.credentials->groups) groups_.push_back(static_cast<gid_t>(g));
 }
 
-void ExecProgram::throw_own_failure(const Failure& failure) const {
+void ExecProgram::throw_own_failure(const Failure& failure, const Resolved& r) const {
     const auto code = failure.code();
     std::string what = "cannot start program: ";
     if (failure.step == Step::exec)
         throw StartupError(what + "execute '" + program_ + "': " + describe(code), failure.step, program_, code);
-    if (failure.step != Step::drop_privileges || !spec_.credentials) return;
-    const Credentials& c = *spec_.credentials;
-    what += "drop privileges to ";
-    if (c.uid) what += "uid " + std::to_string(*c.uid) + ", ";
-    what += "gid " + std::to_string(c.gid) + ": ";
-    switch (static_cast<DropCall>(failure.value)) {
-    case DropCall::setgroups: what += "setgroups"; break;
-    case DropCall::setgid: what += "setgid"; break;
-    case DropCall::setuid: what += "setuid"; break;
-    case DropCall::regain_root: what += "root privileges could be regained after setuid"; break;
-    default: what += "unknown call"; break;
-    }
+    if (failure.step == Step::drop_privileges && r.identity)
+        throw StartupError(what + describe_drop(r.identity->credentials, failure.value) + ": " + describe(code),
+                           failure.step, program_, code);
+    if (failure.step != Step::limits) return;
+    what += "set limits: ";
+    if (failure.value == limit_nice && spec_.nice) what += "nice value " + std::to_string(*spec_.nice);
+    else if (failure.value == limit_io_priority && spec_.io_priority)
+        what += "I/O scheduling class " + spec_.io_priority->text;
+    else if (failure.value >= limit_value_first &&
+             static_cast<std::size_t>(failure.value - limit_value_first) < spec_.limits.size())
+        what += "resource limit " + spec_.limits[static_cast<std::size_t>(failure.value - limit_value_first)].text;
+    else what.resize(what.size() - 2);
     throw StartupError(what + ": " + describe(code), failure.step, program_, code);
 }
 
 // The program's process: waits for the keeper's word that the PID file
-// names it, then drops privileges, opens its streams with the rights it
+// names it, then sets its limits, confines itself (chroot, core dumps,
+// privilege drop), opens its streams with the rights it
 // now has (so a path that a less privileged user controls never makes root
 // create or append to a file), and executes the program. The report pipe is
 // close-on-exec: a successful exec ends the report with EOF, a failed step
@@ -180,12 +185,15 @@ void ExecProgram::run_program(const Resolved& r, const DaemonPlan& plan, int rep
     if (sys::retry([&] { return ::read(go_fd, &go, 1); }) != 1) ::_exit(exit_startup_failed);
     ::close(go_fd);
     ::setpgid(0, 0); // the keeper does the same: whichever runs first
-    if (spec_.credentials) {
-        DropCall failed{};
-        if (int e = drop_privileges(*spec_.credentials, groups_, failed))
-            fail_child(report_fd, {Step::drop_privileges, e, {}, static_cast<std::int64_t>(failed)});
-    }
-    redirect_streams(r, plan, report_fd);
+    Failure why;
+    if (!apply_limits(spec_, why)) fail_child(report_fd, why);
+    // The streams with the rights the program will have, unless a chroot
+    // comes first: then before it, with the caller's (checked by the
+    // original process as for the library's daemon).
+    const bool streams_first = !r.chroot.empty();
+    if (streams_first) redirect_streams(r, plan, report_fd);
+    if (!confine(r, why)) fail_child(report_fd, why);
+    if (!streams_first) redirect_streams(r, plan, report_fd);
     // The program inherits 0-2 and the shielded descriptors, nothing else.
     int e = 0;
     for (int fd : r.shielded_fds)
@@ -241,7 +249,7 @@ void ExecProgram::run(const Resolved& r, DaemonPlan& plan, int report_fd) const 
         plan.pid_file->remove();
         abandon({step, error});
     };
-    if (spec_.credentials && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0)
+    if (r.identity && ::fchmod(static_cast<int>(plan.pid_file->native_handle()), 0644) != 0)
         abandon_held(Step::pid_file_write, errno);
     if (int e = sys::injected(Step::report)) abandon_held(Step::report, e);
     // The original process gone, nobody would learn that the program runs.

@@ -30,7 +30,7 @@ public:
     }
     [[noreturn]] void serve() override { supervisor_->run(); }
 
-    void throw_own_failure(const Failure& failure) const override {
+    void throw_own_failure(const Failure& failure, const Resolved& /*r*/) const override {
         if (failure.step != Step::exec) return;
         const std::error_code code(failure.error, std::system_category());
         if (failure.detail == errc::no_signal_channel)

@@ -20,7 +20,9 @@ bool stays_in_foreground(const Options& options) {
 
 void run_foreground(const Resolved& r) {
     foreground_umask(r.umask);
-    if (const auto e = foreground_chdir(r.chdir)) throw_failure(Failure::of(Step::chdir, e), r);
+    // With a chroot, chdir names a directory inside the new root: it comes after it.
+    if (r.chroot.empty())
+        if (const auto e = foreground_chdir(r.chdir)) throw_failure(Failure::of(Step::chdir, e), r);
     check_stream_paths(r);
     HeldPidFile file;
     Failure why;
@@ -36,6 +38,10 @@ void run_foreground(const Resolved& r) {
         }
     }
     remember_streams(r, true);
+    if (!foreground_confine(r, why)) {
+        if (HeldPidFile* held = held_for_life()) held->release();
+        throw_failure(why, r);
+    }
 }
 
 } // namespace daemoniker::detail

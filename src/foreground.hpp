@@ -4,6 +4,7 @@
 // service manager asks for it.
 
 #include "options.hpp"
+#include "startup.hpp"
 
 #include <daemoniker/errors.hpp>
 
@@ -27,5 +28,8 @@ void run_foreground(const Resolved& r);
 void foreground_umask(int mask) noexcept;
 std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept;
 process_id current_pid() noexcept;
+/// chroot, core dumps, privilege drop (confine.hpp); false with `failure`
+/// filled when a step failed. Windows: nothing (the options are refused).
+bool foreground_confine(const Resolved& r, Failure& failure) noexcept;
 
 } // namespace daemoniker::detail

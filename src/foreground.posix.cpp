@@ -1,5 +1,6 @@
 // The foreground mode's POSIX calls, and how a service manager shows.
 
+#include "confine.hpp"
 #include "foreground.hpp"
 #include "sys.hpp"
 
@@ -20,6 +21,8 @@ std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept {
 }
 
 process_id current_pid() noexcept { return ::getpid(); }
+
+bool foreground_confine(const Resolved& r, Failure& failure) noexcept { return confine(r, failure); }
 
 bool supervised() noexcept {
     auto set = [](const char* name) {

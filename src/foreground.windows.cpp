@@ -17,6 +17,8 @@ std::error_code foreground_chdir(const std::filesystem::path& dir) noexcept {
 
 process_id current_pid() noexcept { return ::GetCurrentProcessId(); }
 
+bool foreground_confine(const Resolved&, Failure&) noexcept { return true; } // refused by resolve()
+
 // The Service Control Manager is Windows's service manager.
 bool supervised() noexcept { return service::started_by_scm(); }
 

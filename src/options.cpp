@@ -73,6 +73,15 @@ Resolved resolve(const std::filesystem::path& pid_file, const Options& o) {
         if (fd < 0) throw OptionError("shielded_fds: descriptor " + std::to_string(fd) + " is negative");
     std::sort(r.shielded_fds.begin(), r.shielded_fds.end());
     r.shielded_fds.erase(std::unique(r.shielded_fds.begin(), r.shielded_fds.end()), r.shielded_fds.end());
+
+    check_confinement(o);
+    if (o.chroot) {
+        r.chroot = absolute_path("chroot", *o.chroot);
+        // chdir names a directory inside the new root: relative ones from its top.
+        r.chdir = o.chdir ? (std::filesystem::path("/") / *o.chdir).lexically_normal() : std::filesystem::path("/");
+    }
+    r.core_dumps = o.core_dumps;
+    resolve_identity(o, r);
     return r;
 }
 

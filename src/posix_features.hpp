@@ -18,6 +18,9 @@
 //   DAEMONIKER_HAVE_PIDFD           pidfd_open(2), pidfd_send_signal(2) (Linux >= 5.3)
 //   DAEMONIKER_HAVE_PDEATHSIG       prctl(PR_SET_PDEATHSIG)
 //   DAEMONIKER_HAVE_SUBREAPER       prctl(PR_SET_CHILD_SUBREAPER)
+//   DAEMONIKER_HAVE_DUMPABLE        prctl(PR_SET_DUMPABLE), the core-dump flag
+//                                   that a change of credentials clears
+//   DAEMONIKER_HAVE_IOPRIO          ioprio_set(2), the I/O scheduling class
 //   DAEMONIKER_HAVE_SCM_CREDENTIALS SO_PASSCRED / SCM_CREDENTIALS on AF_UNIX
 //   DAEMONIKER_HAVE_SIGNALFD        signalfd(2)
 //   DAEMONIKER_HAVE_PIPE2           pipe2(2) (POSIX 2024; Linux, the BSDs, not macOS)
@@ -102,6 +105,18 @@
 #define DAEMONIKER_HAVE_SUBREAPER 1
 #else
 #define DAEMONIKER_HAVE_SUBREAPER 0
+#endif
+
+#if !defined(DAEMONIKER_PORTABLE_POSIX) && defined(__linux__) && defined(PR_SET_DUMPABLE)
+#define DAEMONIKER_HAVE_DUMPABLE 1
+#else
+#define DAEMONIKER_HAVE_DUMPABLE 0
+#endif
+
+#if !defined(DAEMONIKER_PORTABLE_POSIX) && DAEMONIKER_LINUX_SYSCALL && defined(SYS_ioprio_set)
+#define DAEMONIKER_HAVE_IOPRIO 1
+#else
+#define DAEMONIKER_HAVE_IOPRIO 0
 #endif
 
 #if !defined(DAEMONIKER_PORTABLE_POSIX) && defined(SCM_CREDENTIALS) && defined(SO_PASSCRED)

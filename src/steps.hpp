@@ -16,7 +16,7 @@
 namespace daemoniker::detail {
 
 /// The member of Resolved a step works on.
-enum class StepPath : std::uint8_t { none, chdir, pid_file, stdin_path, stdout_path, stderr_path };
+enum class StepPath : std::uint8_t { none, chdir, pid_file, stdin_path, stdout_path, stderr_path, chroot };
 
 struct StepInfo {
     Step step;
@@ -25,7 +25,7 @@ struct StepInfo {
     StepPath path;
 };
 
-inline constexpr std::array<StepInfo, 19> step_table{{
+inline constexpr std::array<StepInfo, 22> step_table{{
     {Step::validate, "validate options", "validate", StepPath::none},
     {Step::report_channel, "create report channel", "report_channel", StepPath::none},
     {Step::fork, "fork", "fork", StepPath::none},
@@ -45,6 +45,9 @@ inline constexpr std::array<StepInfo, 19> step_table{{
     {Step::drop_privileges, "drop privileges", "drop_privileges", StepPath::none},
     {Step::exec, "execute the program", "exec", StepPath::none},
     {Step::fork_program, "fork the program", "fork_program", StepPath::none},
+    {Step::chroot, "chroot", "chroot", StepPath::chroot},
+    {Step::core_dumps, "set core dumps", "core_dumps", StepPath::none},
+    {Step::limits, "set limits", "limits", StepPath::none},
 }};
 
 constexpr bool in_enumeration_order() noexcept {
@@ -77,6 +80,7 @@ inline const std::filesystem::path& path_of(Step step, const Resolved& r) noexce
     case StepPath::stdin_path: return r.stdin_path;
     case StepPath::stdout_path: return r.stdout_path;
     case StepPath::stderr_path: return r.stderr_path;
+    case StepPath::chroot: return r.chroot;
     }
     return none;
 }

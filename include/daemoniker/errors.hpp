@@ -110,6 +110,9 @@ enum class Step : std::uint8_t {
     drop_privileges, ///< groups, gid, uid switched (command only)
     exec,            ///< the program was executed (command only)
     fork_program,    ///< the program's process forked from the lock keeper (command only, POSIX)
+    chroot,          ///< root directory changed (Options::chroot), then the working directory inside it
+    core_dumps,      ///< core dumps allowed or prevented (Options::core_dumps)
+    limits,          ///< nice value, I/O scheduling class, resource limits (command only)
 };
 
 /// Human-readable name of a step, e.g. "chdir" or "redirect stdout".

@@ -26,6 +26,10 @@
 /// | 11 | allow_threads | C++ only |
 /// | 12 | detach | C++ only |
 /// | 13 | fork_hooks | C++ only |
+/// | 14 | user | C++ only (python-daemon's uid, Rust daemonize's user) |
+/// | 15 | group | C++ only (python-daemon's gid, Rust daemonize's group) |
+/// | 16 | chroot | C++ only (python-daemon's chroot_directory) |
+/// | 17 | core_dumps | C++ only (python-daemon's prevent_core, libslack's --core) |
 
 #include <chrono>
 #include <filesystem>
@@ -149,6 +153,46 @@ struct Options {
     /// thread that calls daemonize().
     /// Platform notes: ignored on Windows and with Detach::never (nothing forks).
     ForkHooks fork_hooks{};
+
+    // ---- confinement: applied in the daemon, in this order, after the PID
+    // file is locked and the standard streams are redirected (so both are
+    // opened with the caller's rights and paths, under the trust rules):
+    // chroot, then chdir inside it, core dumps, then the privilege drop ----
+
+    /// Run the daemon as this user: a name, or a numeric uid. The daemon
+    /// takes the user's uid, its primary group (unless `group` is given)
+    /// and its supplementary groups (initgroups: the group database's list
+    /// for the user; only `group` for a uid without a passwd entry, which
+    /// then requires `group`). Afterwards the daemon checks that it cannot
+    /// become root again (setuid(0) must fail). Needs root, unless it names
+    /// the caller's own identity; otherwise refused before anything starts.
+    /// The PID file stays the caller's; the daemon may lack the right to
+    /// remove it at exit (then it stays, unlocked, and the next start takes
+    /// it over). Platform notes: POSIX only; refused on Windows.
+    std::optional<std::string> user{};
+    /// Run the daemon with this group: a name, or a numeric gid. Alone, it
+    /// keeps the user and sets the group, the supplementary groups becoming
+    /// this group only. Platform notes: POSIX only; refused on Windows.
+    std::optional<std::string> group{};
+
+    /// Change the daemon's root directory to this one (needs root). The PID
+    /// file and the stream files are opened before it, with their paths as
+    /// the caller sees them; `chdir` is then a directory inside the new root
+    /// (a relative one is taken from its top), "/" by default. The daemon
+    /// does not remove its PID file at exit unless the same file shows at
+    /// the same path inside the new root. Platform notes: POSIX only;
+    /// refused on Windows.
+    std::optional<std::filesystem::path> chroot{};
+
+    /// Unset: the inherited setting. false: no core dumps: RLIMIT_CORE soft
+    /// and hard 0 (so the daemon cannot raise it again) and, on Linux, the
+    /// process made non-dumpable (PR_SET_DUMPABLE 0), which also stops a
+    /// core_pattern pipe. true: the soft limit raised to the hard one (to
+    /// unlimited for root) and, on Linux, the dumpable flag set again after
+    /// the privilege drop cleared it: core files of a daemon that dropped
+    /// privileges may hold what it read as root. Platform notes: POSIX only;
+    /// refused on Windows.
+    std::optional<bool> core_dumps{};
 };
 
 } // namespace daemoniker

@@ -9,9 +9,10 @@
 //
 //   exec.hpp            daemonize_and_exec(): daemonize, then run a program as the
 //                       daemon (the lock keeper on POSIX, the supervisor on
-//                       Windows); ExecSpec, Credentials
+//                       Windows); ExecSpec
 //   options.hpp         resolve(): the library's option checks, so that a bad
-//                       flag is reported before anything is forked
+//                       flag is reported before anything is forked; Identity,
+//                       whom --user/--group name
 //   pid_file_internal.hpp read_pid_file() and PidFileReading (POSIX), the one
 //                       reader with the trust rule; refusal_reason();
 //                       remove_if_abandoned()

@@ -1,5 +1,5 @@
 // --user and --group, as root, with a real unprivileged user that each test
-// creates (useradd) and removes (userdel) again.
+// creates (useradd) and removes (userdel) again (TestUser).
 
 #include "cli_support.hpp"
 
@@ -19,18 +19,12 @@ class CliUser : public Cli {
 protected:
     void SetUp() override {
         Cli::SetUp();
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-        if (::access("/usr/sbin/useradd", X_OK) != 0) GTEST_SKIP() << "useradd is not installed";
-        // One user per test process: tests run in parallel and each removes its own.
-        user_ = "dmnk-test-" + std::to_string(::getpid());
-        const auto r = run({"/usr/sbin/useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
-                            "/nonexistent", "--shell", "/usr/sbin/nologin", user_});
-        ASSERT_EQ(r.status, 0) << r.err;
-        created_ = true;
-        const passwd* pw = ::getpwnam(user_.c_str());
-        ASSERT_NE(pw, nullptr);
-        uid_ = pw->pw_uid;
-        gid_ = pw->pw_gid;
+        user.emplace();
+        if (!user->skip.empty()) GTEST_SKIP() << user->skip;
+        ASSERT_EQ(user->error, "");
+        user_ = user->name;
+        uid_ = user->uid;
+        gid_ = user->gid;
         // The test directory (0700) must be reachable by the user; it stays
         // writable by root alone, so only root can remove the PID file.
         ::chmod(dir_.c_str(), 0755);
@@ -40,14 +34,11 @@ protected:
     }
     void TearDown() override {
         Cli::TearDown(); // no process of the user is left after this
-        if (created_) {
-            const auto r = run({"/usr/sbin/userdel", user_});
-            EXPECT_EQ(r.status, 0) << r.err;
-        }
+        user.reset();
     }
 
+    std::optional<TestUser> user;
     std::string user_;
-    bool created_ = false;
     uid_t uid_ = 0;
     gid_t gid_ = 0;
     std::filesystem::path out_;
@@ -373,13 +364,42 @@ TEST_F(CliUser, StopOfTheProcessGroupRefusesAGroupThatHoldsRootsKeeper) {
     EXPECT_EQ(WTERMSIG(reaped(pid)), SIGTERM);
 }
 
+// With --chroot the streams are opened before it, with root's rights under
+// the trust rule for root's files; the program then runs as the user inside.
+TEST_F(CliUser, ChrootedProgramRunsAsTheUser) {
+    if (std::string(DAEMONIKER_STATIC_PROGRAM).empty()) GTEST_SKIP() << "no statically linked program on this system";
+    const auto jail = path("jail");
+    std::filesystem::create_directories(jail / "bin");
+    std::filesystem::copy_file(DAEMONIKER_STATIC_PROGRAM, jail / "bin" / "prog");
+    const auto log = path("root.log");
+    const auto r = cli({"start", "--pid-file", pid_file().string(), "--user", user_, "--chroot", jail.string(),
+                        "--stdout", log.string(), "--", "/bin/prog"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const pid_t pid = pid_in(pid_file());
+    ASSERT_GT(pid, 0);
+    record(pid);
+    std::error_code ec;
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/root", ec), jail);
+    EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/1", ec), log);
+    const auto status = slurp("/proc/" + std::to_string(pid) + "/status");
+    const auto uid = std::to_string(uid_);
+    EXPECT_NE(status.find("Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n"), std::string::npos) << status;
+    struct stat st {};
+    ASSERT_EQ(::stat(log.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u); // created by root, before the drop
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    reaped(pid);
+    EXPECT_FALSE(exists(pid_file()));
+}
+
 TEST_F(CliUser, OnlyRootSwitchesUsers) {
     if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv is not installed";
     const auto r = run({"/usr/bin/setpriv", "--reuid", std::to_string(uid_), "--regid", std::to_string(gid_),
                         "--clear-groups", DAEMONIKER_CLI, "start", "--pid-file", (out_ / "d.pid").string(), "--user",
                         "root", "--", program(), "never-ready"});
     EXPECT_EQ(r.status, 1) << r.err;
-    EXPECT_EQ(r.err, "daemoniker: start: --user/--group: only root can run the program as another user or group\n");
+    EXPECT_EQ(r.err, "daemoniker: start: cannot start daemon: drop privileges: only root can run the daemon as another "
+                     "user or group\n");
 }
 
 } // namespace

@@ -1,13 +1,17 @@
 // The command's parsers: sd_notify datagrams, stop schedules, signal names,
-// seconds.
+// seconds, --env-file's files, --nice, --rlimit and --iosched.
 
 #include "common.hpp"
+#include "env_file.hpp"
 #include "json.hpp"
+#include "limits.hpp"
 #include "notify_message.hpp"
 #include "schedule.hpp"
 #include "signal_names.hpp"
 
 #include <cmath>
+#include <functional>
+#include <sys/resource.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -220,3 +224,120 @@ TEST(Duration, HumanReadable) {
 }
 
 } // namespace
+
+namespace env_file_tests {
+
+using daemoniker::cli::parse_env_file;
+using Entries = std::vector<std::string>;
+
+TEST(EnvFileParser, CommentsBlankLinesAndLinesWithoutEqualsAreSkipped) {
+    EXPECT_EQ(parse_env_file("# c\n; c\n\n   \nno equals\nA=1\n  # indented comment\n", "f"), Entries{"A=1"});
+    EXPECT_EQ(parse_env_file("", "f"), Entries{});
+    EXPECT_EQ(parse_env_file("A=1", "f"), Entries{"A=1"}); // no final newline
+    EXPECT_EQ(parse_env_file("# ends in a backslash \\\nA=1\n", "f"), Entries{"A=1"}); // as systemd >= 254
+}
+
+TEST(EnvFileParser, UnquotedValuesLoseOuterWhitespaceOnly) {
+    EXPECT_EQ(parse_env_file("  KEY \t=  a  b \t\r\n", "f"), Entries{"KEY=a  b"});
+    EXPECT_EQ(parse_env_file("A=\nB=   \n", "f"), (Entries{"A=", "B="}));
+    EXPECT_EQ(parse_env_file("A=x\"y'z\n", "f"), Entries{"A=x\"y'z"}); // quotes inside are kept
+    EXPECT_EQ(parse_env_file("A=b#c\n", "f"), Entries{"A=b#c"});       // no comments after a value
+}
+
+TEST(EnvFileParser, BackslashesInUnquotedValues) {
+    EXPECT_EQ(parse_env_file("A=a\\ \\\\b\\$c\n", "f"), Entries{"A=a \\b$c"});
+    EXPECT_EQ(parse_env_file("A=one\\\ntwo\nB=2\n", "f"), (Entries{"A=onetwo", "B=2"}));
+    EXPECT_EQ(parse_env_file("A=trailing\\ \n", "f"), Entries{"A=trailing "}); // an escaped space stays
+}
+
+TEST(EnvFileParser, SingleQuotesAreVerbatim) {
+    EXPECT_EQ(parse_env_file("A='x \\n \"y\" $z'\n", "f"), Entries{"A=x \\n \"y\" $z"});
+    EXPECT_EQ(parse_env_file("A='two\nlines'\n", "f"), Entries{"A=two\nlines"});
+    EXPECT_EQ(parse_env_file("A='  padded  '   \n", "f"), Entries{"A=  padded  "});
+    EXPECT_EQ(parse_env_file("A='a'\"b\"\n", "f"), Entries{"A=ab"}); // adjacent quoted parts join
+}
+
+TEST(EnvFileParser, DoubleQuotesFollowTheShell) {
+    EXPECT_EQ(parse_env_file(R"(A="\" \\ \` \$ \n \q")", "f"), Entries{R"(A=" \ ` $ \n \q)"});
+    EXPECT_EQ(parse_env_file("A=\"one\\\ntwo\"\n", "f"), Entries{"A=onetwo"});
+    EXPECT_EQ(parse_env_file("A=\"x\ny\"\nB=1\n", "f"), (Entries{"A=x\ny", "B=1"}));
+}
+
+TEST(EnvFileParser, ErrorsNameTheFileAndTheLine) {
+    auto message = [](std::string_view text) {
+        try {
+            parse_env_file(text, "/etc/app.env");
+        } catch (const Failure& e) {
+            EXPECT_EQ(e.status(), exit_status::failed);
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_EQ(message("A=1\n\nB C=2\n"),
+              "--env-file: /etc/app.env:3: 'B C' is not a variable name (letters, digits, '_'; no digit first)");
+    EXPECT_EQ(message("9A=1\n"),
+              "--env-file: /etc/app.env:1: '9A' is not a variable name (letters, digits, '_'; no digit first)");
+    EXPECT_EQ(message("A=1\nB='open\nstill\n"), "--env-file: /etc/app.env:2: the quote of 'B''s value is never closed");
+    EXPECT_EQ(message("A=\"x\\"), "--env-file: /etc/app.env:1: the quote of 'A''s value is never closed");
+    EXPECT_EQ(message(std::string_view("A=1\nB=x\0y\n", 10)), "--env-file: /etc/app.env:2: a NUL character");
+    EXPECT_EQ(message("=1\n"),
+              "--env-file: /etc/app.env:1: '' is not a variable name (letters, digits, '_'; no digit first)");
+}
+
+} // namespace env_file_tests
+
+namespace limits_tests {
+
+using namespace daemoniker::cli;
+
+std::string refusal(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const UsageError& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+TEST(LimitsParser, Nice) {
+    EXPECT_EQ(parse_nice("-20"), -20);
+    EXPECT_EQ(parse_nice("19"), 19);
+    EXPECT_EQ(parse_nice("0"), 0);
+    for (const char* bad : {"20", "-21", "", "1.5", "5x", "+3"})
+        EXPECT_NE(refusal([&] { parse_nice(bad); }), "(accepted)") << bad;
+}
+
+TEST(LimitsParser, Rlimit) {
+    const auto l = parse_rlimit("nofile=1024:4096");
+    EXPECT_EQ(l.resource, RLIMIT_NOFILE);
+    EXPECT_EQ(l.soft, 1024u);
+    EXPECT_EQ(l.hard, 4096u);
+    const auto both = parse_rlimit("core=0");
+    EXPECT_EQ(both.resource, RLIMIT_CORE);
+    EXPECT_EQ(both.soft, 0u);
+    EXPECT_EQ(both.hard, 0u);
+    const auto inf = parse_rlimit("as=1000:unlimited");
+    EXPECT_EQ(inf.hard, UINT64_MAX);
+    EXPECT_EQ(parse_rlimit("cpu=infinity").soft, UINT64_MAX);
+    for (const char* bad : {"nofile", "nofile=", "nofile=:5", "nofile=5:", "nofile=-1", "nofile=5:4", "bogus=1",
+                            "nofile=1:2:3", "nofile=unlimited:5"})
+        EXPECT_NE(refusal([&] { parse_rlimit(bad); }), "(accepted)") << bad;
+}
+
+#if DAEMONIKER_HAVE_IOPRIO
+TEST(LimitsParser, Iosched) {
+    auto p = parse_iosched("best-effort");
+    EXPECT_EQ(p.io_class, 2);
+    EXPECT_EQ(p.level, 4);
+    p = parse_iosched("real-time:0");
+    EXPECT_EQ(p.io_class, 1);
+    EXPECT_EQ(p.level, 0);
+    p = parse_iosched("idle");
+    EXPECT_EQ(p.io_class, 3);
+    EXPECT_EQ(parse_iosched("be:7").level, 7);
+    for (const char* bad : {"fast", "best-effort:8", "best-effort:", "idle:3", "rt:-1", ""})
+        EXPECT_NE(refusal([&] { parse_iosched(bad); }), "(accepted)") << bad;
+}
+#endif
+
+} // namespace limits_tests

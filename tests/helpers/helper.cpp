@@ -40,6 +40,8 @@
 //       exit=N (signals mode: after the signal, set_exit_status(N) and
 //       return N)  escape=1 (the signal's exception is not caught: it
 //       leaves main)  crash=1 (at the signal, the daemon crashes)
+// POSIX: user=NAME group=NAME chroot=DIR core=on|off (Options::user, group,
+//       chroot, core_dumps) core_soft0=1 (RLIMIT_CORE's soft limit 0 first)
 
 #include "helper_os.hpp"
 
@@ -104,6 +106,12 @@ daemoniker::Options options_from(const Args& a) {
     o.strip_cmd_args = a.get("strip") == "1";
     if (a.get("detach") == "never") o.detach = daemoniker::Detach::never;
     if (a.get("detach") == "auto") o.detach = daemoniker::Detach::unless_supervised;
+#ifndef _WIN32
+    if (a.has("user")) o.user = a.get("user");
+    if (a.has("group")) o.group = a.get("group");
+    if (a.has("chroot")) o.chroot = from_utf8(a.get("chroot"));
+    if (a.has("core")) o.core_dumps = a.get("core") == "on";
+#endif
     auto [lo, hi] = a.kv.equal_range("shield");
     for (auto it = lo; it != hi; ++it) o.shielded_fds.push_back(std::atoi(it->second.c_str()));
     if (a.has("hooks")) {
@@ -146,6 +154,7 @@ void prepare(const Args& a) {
     if (a.has("print")) std::printf("%s", a.get("print").c_str()); // left in the stdio buffer
     if (a.get("open_extra") == "1" && !helper_os::open_extra_descriptor()) std::exit(90);
     if (a.get("rmcwd") == "1" && !helper_os::remove_current_directory()) std::exit(90);
+    if (a.get("core_soft0") == "1" && !helper_os::lower_core_soft_limit()) std::exit(90);
     const int threads = std::atoi(a.get("threads", "0").c_str());
     static std::atomic<bool> stop{false};
     for (int i = 0; i < threads; ++i)

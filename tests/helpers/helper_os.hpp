@@ -26,6 +26,8 @@ std::string environment(const std::string& name);
 /// Report lines only this platform can give (POSIX: parent, session, group,
 /// umask, open descriptors and their targets; Windows: none).
 std::string platform_report();
+/// RLIMIT_CORE's soft limit set to 0, the hard one kept (POSIX; false on Windows).
+bool lower_core_soft_limit();
 
 /// Leaves an extra descriptor open, not close-on-exec (POSIX: daemonize()
 /// must close it). False where the platform has no such notion.

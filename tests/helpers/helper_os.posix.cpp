@@ -8,8 +8,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 namespace helper_os {
 
@@ -33,6 +37,7 @@ std::string link_target(const std::string& p) {
 std::vector<int> fd_list() {
     std::vector<int> fds;
     DIR* d = ::opendir("/proc/self/fd");
+    if (d == nullptr) return fds; // in a chroot without /proc
     const int own = ::dirfd(d);
     while (const dirent* e = ::readdir(d)) {
         if (e->d_name[0] == '.') continue;
@@ -65,7 +70,27 @@ std::string platform_report() {
       << "umask=" << std::oct << mask << std::dec << "\n"
       << "fds=" << fds << "\n"
       << links;
+    // Who the daemon is, and whether it may dump core.
+    r << "uid=" << ::getuid() << "\neuid=" << ::geteuid() << "\ngid=" << ::getgid() << "\negid=" << ::getegid()
+      << "\ngroups=";
+    gid_t groups[256];
+    const int n = ::getgroups(256, groups);
+    for (int i = 0; i < n; ++i) r << (i ? "," : "") << groups[i];
+    rlimit core{};
+    ::getrlimit(RLIMIT_CORE, &core);
+    auto limit = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v); };
+    r << "\ncore=" << limit(core.rlim_cur) << ":" << limit(core.rlim_max) << "\n";
+#if defined(__linux__)
+    r << "dumpable=" << ::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) << "\n";
+#endif
     return r.str();
+}
+
+bool lower_core_soft_limit() {
+    rlimit core{};
+    if (::getrlimit(RLIMIT_CORE, &core) != 0) return false;
+    core.rlim_cur = 0;
+    return ::setrlimit(RLIMIT_CORE, &core) == 0;
 }
 
 bool open_extra_descriptor() { return ::open("/dev/null", O_RDONLY) >= 0; } // deliberately not close-on-exec

@@ -37,6 +37,8 @@ std::string platform_report() { return ""; }
 
 bool open_extra_descriptor() { return false; }
 
+bool lower_core_soft_limit() { return false; }
+
 bool remove_current_directory() { return false; }
 
 std::int64_t start_worker() { return -1; }

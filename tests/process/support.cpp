@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <poll.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <sstream>
 #include <sys/inotify.h>
@@ -278,5 +279,37 @@ void clean_up(std::set<pid_t>& recorded, const std::filesystem::path& dir) {
 }
 
 void ProcessTest::TearDown() { clean_up(recorded_, dir_); }
+
+TestUser::TestUser(const std::string& suffix) {
+    if (::geteuid() != 0) {
+        skip = "needs root";
+        return;
+    }
+    if (::access("/usr/sbin/useradd", X_OK) != 0) {
+        skip = "useradd is not installed";
+        return;
+    }
+    name = "dmnk-test-" + std::to_string(::getpid()) + suffix;
+    const auto r = run({"/usr/sbin/useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", name});
+    if (r.status != 0) {
+        error = "useradd " + name + ": " + r.err;
+        return;
+    }
+    created_ = true;
+    const passwd* pw = ::getpwnam(name.c_str());
+    if (pw == nullptr) {
+        error = "useradd made " + name + ", but getpwnam does not find it";
+        return;
+    }
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+}
+
+TestUser::~TestUser() {
+    if (!created_) return;
+    const auto r = run({"/usr/sbin/userdel", name});
+    EXPECT_EQ(r.status, 0) << "userdel " << name << ": " << r.err;
+}
 
 } // namespace test

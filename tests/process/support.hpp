@@ -74,6 +74,29 @@ std::filesystem::path make_test_directory();
 /// emptied.
 void clean_up(std::set<pid_t>& recorded, const std::filesystem::path& dir);
 
+/// A real, unprivileged system user made for one test (useradd: no home, no
+/// login shell, a group of its own) and removed again (userdel) when this is
+/// destroyed: destroy it only once no process of the user runs. Needs root
+/// and useradd; otherwise `skip` says why and nothing was made.
+class TestUser {
+public:
+    /// The name is "dmnk-test-<pid><suffix>": tests run in parallel
+    /// processes, and each removes its own.
+    explicit TestUser(const std::string& suffix = "");
+    ~TestUser();
+    TestUser(const TestUser&) = delete;
+    TestUser& operator=(const TestUser&) = delete;
+
+    std::string skip;  ///< non-empty: why no user was made (skip the test)
+    std::string error; ///< non-empty: useradd failed (fail the test)
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+
+private:
+    bool created_ = false;
+};
+
 /// Each test gets a temporary directory and becomes a child subreaper. At the
 /// end it kills the daemons it recorded, waits for every child, fails the
 /// test if an unrecorded process is left, and removes the directory.

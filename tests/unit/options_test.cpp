@@ -54,6 +54,12 @@ TEST(Options, DesignatedInitializersInTheDocumentedOrder) {
         .allow_threads = true,
         .detach = daemoniker::Detach::never,
     };
+    // The confinement members follow, in their order (resolved below, in
+    // Options.ConfinementIsResolvedOrRefused: they need the system).
+    const Options confined{.detach = daemoniker::Detach::never, .user = "app", .group = "app", .chroot = "jail",
+                           .core_dumps = false};
+    EXPECT_EQ(confined.user, "app");
+    EXPECT_EQ(confined.core_dumps, false);
     const auto r = resolve("x.pid", o);
     const auto cwd = std::filesystem::current_path();
     EXPECT_EQ(r.chdir, cwd / "data");
@@ -98,6 +104,31 @@ TEST(Options, BadInputIsRefusedWithAClearMessage) {
     EXPECT_EQ(refusal("/tmp/x.pid", {.stderr_goto = ""}), "stderr_goto: the path is empty");
     EXPECT_EQ(refusal("/tmp/x.pid", {.umask = 0777}), "accepted");
     EXPECT_EQ(refusal("/tmp/x.pid", {.umask = 0}), "accepted");
+}
+
+TEST(Options, ConfinementIsResolvedOrRefused) {
+#ifndef _WIN32
+    const auto cwd = std::filesystem::current_path();
+    auto r = resolve("x.pid", Options{.chdir = "work", .chroot = "jail"});
+    EXPECT_EQ(r.chroot, cwd / "jail");
+    EXPECT_EQ(r.chdir, "/work"); // inside the new root
+    r = resolve("x.pid", Options{.chroot = "/srv/jail", .core_dumps = true});
+    EXPECT_EQ(r.chdir, "/");
+    EXPECT_EQ(r.core_dumps, true);
+    EXPECT_FALSE(r.identity);
+    EXPECT_EQ(refusal("/tmp/x.pid", {.chroot = ""}), "chroot: the path is empty");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.user = "dmnk-no-such-user"}), "user: no such user 'dmnk-no-such-user'");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.group = "dmnk-no-such-group"}), "group: no such group 'dmnk-no-such-group'");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.user = "4000000"}),
+              "user: uid 4000000 has no passwd entry: its group must be given too");
+    EXPECT_EQ(refusal("/tmp/x.pid", {.user = ""}), "user: the name is empty");
+#else
+    EXPECT_EQ(refusal("x.pid", {.user = "app"}), "user: running the daemon as another user is not supported on Windows");
+    EXPECT_EQ(refusal("x.pid", {.group = "app"}),
+              "group: running the daemon with another group is not supported on Windows");
+    EXPECT_EQ(refusal("x.pid", {.chroot = "C:\\jail"}), "chroot: not supported on Windows");
+    EXPECT_EQ(refusal("x.pid", {.core_dumps = false}), "core_dumps: not supported on Windows");
+#endif
 }
 
 } // namespace

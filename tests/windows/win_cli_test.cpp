@@ -298,15 +298,19 @@ TEST_F(WinCliTest, AKilledSupervisorTakesItsProgramAndLeavesAStaleFile) {
 
 // What only POSIX has is refused as bad usage, naming Windows.
 TEST_F(WinCliTest, PosixOnlyOptionsAndSignalsAreUsageErrors) {
-    for (const auto& flag : {std::vector<std::string>{"--wait-ready"}, {"--user", "nobody"}, {"--umask", "022"},
-                             {"--keep-fd", "5"}}) {
+    for (const auto& flag : {std::vector<std::string>{"--wait-ready"}, {"--user", "nobody"}, {"--group", "users"},
+                             {"--umask", "022"}, {"--keep-fd", "5"}, {"--chroot", "C:\\jail"}, {"--core"},
+                             {"--no-core"}, {"--nice", "5"}, {"--iosched", "idle"}, {"--rlimit", "nofile=64"}}) {
         std::vector<std::string> args{"start", "--pid-file", p("d.pid")};
         args.insert(args.end(), flag.begin(), flag.end());
         args.insert(args.end(), {"--", utf8(helper_path()), "sleep", "-", "x"});
         const Result r = cli(args);
         EXPECT_EQ(r.exit_code, 64u) << flag[0];
-        EXPECT_NE(r.err.find(flag[0] + ": "), std::string::npos) << r.err;
+        // --no-core is --core's negation: the message names --core.
+        const std::string named = flag[0] == "--no-core" ? "--core" : flag[0];
+        EXPECT_NE(r.err.find(named + ": "), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("Windows"), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     }
     EXPECT_EQ(cli({"send", p("d.pid"), "RTMIN"}).exit_code, 64u);
     EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
