@@ -35,7 +35,6 @@ struct StartOptions {
     std::string user;
     std::string group;
     std::string chroot;
-    bool core = false; ///< --core (true) or --no-core (false), when core_opt was given
     std::string nice;
     std::string iosched;
     std::vector<std::string> rlimits;
@@ -54,7 +53,8 @@ struct StartOptions {
     CLI::Option* user_opt = nullptr;
     CLI::Option* group_opt = nullptr;
     CLI::Option* chroot_opt = nullptr;
-    CLI::Option* core_opt = nullptr;
+    CLI::Option* core_opt = nullptr;    ///< --core
+    CLI::Option* no_core_opt = nullptr; ///< --no-core
     CLI::Option* nice_opt = nullptr;
     CLI::Option* iosched_opt = nullptr;
 };

@@ -125,8 +125,10 @@ void add_start_options(CLI::App& sub, StartOptions& o) {
     o.chroot_opt = sub.add_option("--chroot", o.chroot, "change the program's root directory to this one (needs root); "
                                                         "the PID file and --stdin/--stdout/--stderr are opened "
                                                         "before it, --chdir and the program are inside it");
-    o.core_opt = sub.add_flag("--core,!--no-core", o.core, "allow core dumps (soft limit raised to the hard one), "
-                                                           "or prevent them (limit 0) (default: as inherited)");
+    o.core_opt = sub.add_flag("--core")->description("allow core dumps (soft limit raised to the hard one) (default: "
+                                                     "as inherited)");
+    o.no_core_opt = sub.add_flag("--no-core")->description("prevent core dumps (limit 0) (default: as inherited)");
+    o.core_opt->excludes(o.no_core_opt);
     o.nice_opt = sub.add_option("--nice", o.nice, "run the program with this nice value, -20 to 19");
     o.iosched_opt = sub.add_option("--iosched", o.iosched, "I/O scheduling CLASS[:LEVEL]: real-time, best-effort "
                                                            "(LEVEL 0-7, default 4) or idle (Linux)");
@@ -174,7 +176,8 @@ StartBasics start_basics(const StartOptions& o) {
     if (auto v = given(o.user_opt, o.user)) options.user = *v;
     if (auto v = given(o.group_opt, o.group)) options.group = *v;
     if (auto v = given(o.chroot_opt, o.chroot)) options.chroot = path_option("--chroot", *v);
-    if (o.core_opt != nullptr && o.core_opt->count() > 0) options.core_dumps = o.core;
+    if (o.core_opt != nullptr && o.core_opt->count() > 0) options.core_dumps = true;
+    if (o.no_core_opt != nullptr && o.no_core_opt->count() > 0) options.core_dumps = false;
     // A stream opened on the PID file would release its lock when closed, and mix up its content.
     for (const auto* stream : {&options.stdin_goto, &options.stdout_goto, &options.stderr_goto})
         if (*stream && same_file(stream->value(), s.pid_file))
@@ -199,7 +202,7 @@ void add_process_settings(const StartOptions& o, detail::ExecSpec& exec) {
     for (const auto& text : o.rlimits) {
         exec.limits.push_back(parse_rlimit(text));
         // The core limit would be set twice, by --core/--no-core last.
-        if (text.rfind("core=", 0) == 0 && o.core_opt != nullptr && o.core_opt->count() > 0)
+        if (text.rfind("core=", 0) == 0 && (o.core_opt->count() > 0 || o.no_core_opt->count() > 0))
             throw UsageError("--rlimit " + text + ": give either it or --core/--no-core");
     }
 }

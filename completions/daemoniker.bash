@@ -2,6 +2,15 @@
 # (from `daemoniker --list-signals`, so the system's own), users, groups,
 # and file names for PID files, streams and the program.
 
+# Appends what compgen offers to COMPREPLY, one entry per line, so that a
+# name with blanks or glob characters stays one entry, unexpanded.
+_daemoniker_add() {
+    local entry
+    while IFS= read -r entry; do
+        COMPREPLY+=("$entry")
+    done < <(compgen "$@")
+}
+
 _daemoniker_signals() {
     local names
     names=$("${COMP_WORDS[0]}" --list-signals 2>/dev/null) ||
@@ -10,12 +19,12 @@ _daemoniker_signals() {
     if [[ $1 == [a-z]* ]]; then
         names=${names,,}
     fi
-    COMPREPLY+=($(compgen -W "$names" -- "$1"))
+    _daemoniker_add -W "$names" -- "$1"
 }
 
 _daemoniker_files() {
     compopt -o filenames 2>/dev/null
-    COMPREPLY+=($(compgen -f -- "$1"))
+    _daemoniker_add -f -- "$1"
 }
 
 _daemoniker() {
@@ -36,17 +45,20 @@ _daemoniker() {
     done
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "-h --help --version --list-signals" -- "$cur"))
+            COMPREPLY=()
+            _daemoniker_add -W "-h --help --version --list-signals" -- "$cur"
         else
-            COMPREPLY=($(compgen -W "start stop status send restart service" -- "$cur"))
+            COMPREPLY=()
+            _daemoniker_add -W "start stop status send restart service" -- "$cur"
         fi
         return 0
     fi
 
     local start_opts="-p --pid-file -d --chdir --stdin --stdout --stderr --umask --keep-fd --timeout
-        -u --user -g --group -e --env --wait-ready -h --help"
+        -u --user -g --group --chroot --core --no-core --nice --iosched --rlimit --env-file -e --env
+        --wait-ready -h --help"
     local start_args="-p --pid-file -d --chdir --stdin --stdout --stderr --umask --keep-fd --timeout
-        -u --user -g --group -e --env"
+        -u --user -g --group --chroot --nice --iosched --rlimit --env-file -e --env"
     local stop_opts="-s --signal -R --retry --process-group -h --help"
     local stop_args="-s --signal -R --retry"
     local opts args
@@ -61,34 +73,49 @@ _daemoniker() {
 
     # The value of an option.
     case $prev in
-    -p | --pid-file | --stdin | --stdout | --stderr)
+    -p | --pid-file | --stdin | --stdout | --stderr | --env-file)
         _daemoniker_files "$cur"
         return 0
         ;;
-    -d | --chdir)
+    -d | --chdir | --chroot)
         compopt -o filenames 2>/dev/null
-        COMPREPLY=($(compgen -d -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -d -- "$cur"
         return 0
         ;;
     -u | --user)
-        COMPREPLY=($(compgen -u -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -u -- "$cur"
         return 0
         ;;
     -g | --group)
-        COMPREPLY=($(compgen -g -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -g -- "$cur"
         return 0
         ;;
     -e | --env)
         compopt -o nospace 2>/dev/null
-        COMPREPLY=($(compgen -e -S = -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -e -S = -- "$cur"
         return 0
         ;;
     -s | --signal)
         _daemoniker_signals "$cur"
         return 0
         ;;
-    --umask | --keep-fd | --timeout | -R | --retry)
+    --umask | --keep-fd | --timeout | -R | --retry | --nice)
         return 0 # a number or a schedule: nothing to offer
+        ;;
+    --iosched)
+        COMPREPLY=()
+        _daemoniker_add -W "real-time best-effort idle" -- "$cur"
+        return 0
+        ;;
+    --rlimit)
+        compopt -o nospace 2>/dev/null
+        COMPREPLY=()
+        _daemoniker_add -S = -W "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack" -- "$cur"
+        return 0
         ;;
     esac
 
@@ -115,20 +142,23 @@ _daemoniker() {
     if ((program_at > 0)); then
         if ((COMP_CWORD == program_at)); then
             compopt -o filenames 2>/dev/null
-            COMPREPLY=($(compgen -c -- "$cur"))
+            COMPREPLY=()
+            _daemoniker_add -c -- "$cur"
         else
             _daemoniker_files "$cur"
         fi
         return 0
     fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -W "$opts" -- "$cur"
         return 0
     fi
     case $cmd in
     start | restart)
         compopt -o filenames 2>/dev/null
-        COMPREPLY=($(compgen -c -- "$cur"))
+        COMPREPLY=()
+        _daemoniker_add -c -- "$cur"
         ;;
     stop | status) _daemoniker_files "$cur" ;;
     send)

@@ -13,7 +13,7 @@ end
 function __daemoniker_in_program
     set -l words (commandline -opc)
     set -l with_value -p --pid-file -d --chdir --stdin --stdout --stderr --umask --keep-fd --timeout \
-        -u --user -g --group -e --env -s --signal -R --retry
+        -u --user -g --group --chroot --nice --iosched --rlimit --env-file -e --env -s --signal -R --retry
     set -l seen_command 0
     set -l skip 0
     for word in $words[2..-1]
@@ -58,6 +58,13 @@ complete -c daemoniker -n $starting -l keep-fd -x -d 'A descriptor the program i
 complete -c daemoniker -n $starting -l timeout -x -d 'Seconds to wait for the start'
 complete -c daemoniker -n $starting -s u -l user -x -a '(__fish_complete_users)' -d 'Run as this user'
 complete -c daemoniker -n $starting -s g -l group -x -a '(__fish_complete_groups)' -d 'Run with this group'
+complete -c daemoniker -n $starting -l chroot -r -a '(__fish_complete_directories)' -d 'Root directory of the program'
+complete -c daemoniker -n $starting -l core -d 'Allow core dumps'
+complete -c daemoniker -n $starting -l no-core -d 'Prevent core dumps'
+complete -c daemoniker -n $starting -l nice -x -d 'Nice value, -20 to 19'
+complete -c daemoniker -n $starting -l iosched -x -a 'real-time best-effort idle' -d 'I/O scheduling CLASS[:LEVEL]'
+complete -c daemoniker -n $starting -l rlimit -x -d 'Resource limit NAME=SOFT[:HARD]'
+complete -c daemoniker -n $starting -l env-file -r -F -d 'Read NAME=value lines from a file'
 complete -c daemoniker -n $starting -s e -l env -x -d 'Set NAME=value in the environment'
 complete -c daemoniker -n $starting -l wait-ready -d 'Return once the program sent READY=1'
 complete -c daemoniker -n $starting -a '(__fish_complete_command)' -d 'Program'
