@@ -56,6 +56,21 @@ def _pickled(args: Tuple[Any, ...]) -> bytes:
         raise OptionError(f"cannot start daemon: the arguments to preserve cannot be pickled: {exc}") from exc
 
 
+
+# The engine's integers are C ints (a timeout: milliseconds in 64 bits); a
+# value outside them is refused here, with its name, before the extension
+# would print its arguments (the pickled ones among them) in a TypeError.
+_INT_MAX = 2**31 - 1
+_TIMEOUT_MS_MAX = 2**62
+
+
+def _check_int(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise OptionError(f"cannot start daemon: {name} {value} is outside {low} to {high}")
+
+
 def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optional[PathLike],
            stdin_goto: Optional[PathLike], stdout_goto: Optional[PathLike], stderr_goto: Optional[PathLike],
            umask: int, shielded_fds: Optional[Iterable[int]], fd_fallback_limit: int,
@@ -68,6 +83,14 @@ def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optio
         raise TypeError(f"success_timeout must be a number of seconds, not {type(success_timeout).__name__}")
     if not 0 < success_timeout < float("inf"):  # also refuses NaN
         raise OptionError(f"cannot start daemon: success_timeout {success_timeout} s is not positive and finite")
+    _check_int("umask", umask, -_INT_MAX - 1, _INT_MAX)  # the engine names its own range
+    _check_int("fd_fallback_limit", fd_fallback_limit, 0, _INT_MAX)
+    fds = [] if shielded_fds is None else list(shielded_fds)
+    for fd in fds:
+        _check_int("shielded_fds", fd, 0, _INT_MAX)
+    timeout_ms = max(1, int(-(-success_timeout * 1000 // 1)))  # rounded up
+    if timeout_ms > _TIMEOUT_MS_MAX:
+        raise OptionError(f"cannot start daemon: success_timeout {success_timeout} s is too long")
     payload = _pickled(args)
     _flush_standard_streams()
     carried = _engine.daemonize(
@@ -77,9 +100,9 @@ def _start(pid_file: PathLike, args: Tuple[Any, ...], mode: str, *, chdir: Optio
         stdout_goto=_optional_path(stdout_goto),
         stderr_goto=_optional_path(stderr_goto),
         umask=umask,
-        shielded_fds=[] if shielded_fds is None else [int(fd) for fd in shielded_fds],
+        shielded_fds=fds,
         fd_fallback_limit=fd_fallback_limit,
-        success_timeout_ms=max(1, int(-(-success_timeout * 1000 // 1))),  # rounded up
+        success_timeout_ms=timeout_ms,
         strip_cmd_args=bool(strip_cmd_args),
         explicit_rescript=_rescript(explicit_rescript),
         allow_threads=bool(allow_threads),

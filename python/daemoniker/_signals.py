@@ -32,8 +32,14 @@ if TYPE_CHECKING:
 
 
 def _signum(signal: Any) -> int:
-    # int() of a signal class (through its metaclass) or instance is its number.
-    return int(signal)
+    # A signal class, an instance of one, or a number (signal.Signals is an
+    # int); a bool is not a signal, nor is anything else int() would take.
+    if isinstance(signal, type) and issubclass(signal, ReceivedSignal):
+        return int(signal)  # through the metaclass
+    if isinstance(signal, ReceivedSignal) or (isinstance(signal, int) and not isinstance(signal, bool)):
+        return int(signal)
+    raise TypeError(f"signal must be a ReceivedSignal class or instance (SIGTERM) or a signal number, "
+                    f"not {type(signal).__name__}")
 
 
 def send(pid_file: PidFile, signal: Any) -> None:

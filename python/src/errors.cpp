@@ -27,6 +27,14 @@ py::object path_or_none(const std::filesystem::path& p) {
     return py::module_::import("os").attr("fsdecode")(py::bytes(p.native()));
 }
 
+// The engine's message as text: it holds paths, which need not be UTF-8
+// (their bytes are shown as \xNN escapes, as Python's stderr shows them).
+py::str text(const std::string& message) {
+    PyObject* decoded = PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace");
+    if (decoded == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::str>(decoded);
+}
+
 } // namespace
 
 void raise_engine_error(const daemoniker::Error& e) {
@@ -37,7 +45,7 @@ void raise_engine_error(const daemoniker::Error& e) {
 
     py::dict kw;
     const std::error_code code = e.code();
-    kw["reason"] = code ? py::str(code.message()) : py::str(message);
+    kw["reason"] = code ? text(code.message()) : text(message);
     kw["errno"] = code && code.category() == std::system_category() ? py::object(py::int_(code.value())) : py::none();
     if (const auto* s = dynamic_cast<const daemoniker::StartupError*>(&e)) {
         kw["step"] = py::str(std::string(daemoniker::to_string(s->step())));
@@ -47,7 +55,7 @@ void raise_engine_error(const daemoniker::Error& e) {
         if (const auto* r = dynamic_cast<const daemoniker::AlreadyRunning*>(&e)) kw["pid"] = r->pid();
     }
     const py::object type = py::module_::import("daemoniker.exceptions").attr(class_of(e));
-    const py::object exception = type(message, **kw);
+    const py::object exception = type(text(message), **kw);
     PyErr_SetObject(type.ptr(), exception.ptr());
     throw py::error_already_set();
 }

@@ -124,3 +124,46 @@ def test_a_missing_chdir_exits_1_naming_it_and_leaves_nothing(lab):
     assert result.stderr == f"daemoniker: cannot start daemon: chdir '{missing}': No such file or directory\n"
     assert sorted(os.listdir(lab.dir)) == ["d.py"]  # no PID file, nothing started
     assert daemons_running(lab.dir) == []
+
+
+def test_send_refuses_what_is_not_a_signal_and_the_daemon_survives(lab):
+    import daemoniker
+    program = lab.script("d.py", DAEMON)
+    assert lab.run(program).returncode == 0
+    pid = lab.daemon(lab.path("d.pid"))
+    for not_a_signal in (True, False, 15.9, "TERM", None):
+        with pytest.raises(TypeError):
+            daemoniker.send(lab.path("d.pid"), not_a_signal)
+    assert alive(pid)
+    daemoniker.send(lab.path("d.pid"), signal.SIGTERM)  # a number (an IntEnum) still works
+    assert lab.wait_gone(pid)
+
+
+def test_a_path_that_is_not_utf8_is_named_in_a_one_line_error(lab):
+    program = lab.script("bad.py", """
+        import os, daemoniker
+        daemoniker.daemonize(os.path.join(os.fsencode(HERE), b'\\xff', b'd.pid'))
+    """)
+    result = lab.run(program)
+    assert result.returncode == 1
+    assert result.stderr.startswith("daemoniker: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "\\xff" in result.stderr
+    import daemoniker
+    with pytest.raises(daemoniker.exceptions.SignalError) as caught:
+        daemoniker.send(os.fsencode(lab.path("")) + b"\xff/d.pid", 15)
+    assert "\\xff" in str(caught.value)
+
+
+@pytest.mark.parametrize("option", ["umask=2**40", "success_timeout=1e300", "fd_fallback_limit=-1",
+                                    "shielded_fds=[2**40]"])
+def test_an_out_of_range_option_is_named_without_the_preserved_arguments(lab, option):
+    program = lab.script("opt.py", f"""
+        import os, daemoniker
+        daemoniker.daemonize(os.path.join(HERE, 'd.pid'), 'the-secret-argument', {option})
+    """)
+    result = lab.run(program)
+    assert result.returncode == 1, result.stderr
+    name = option.split("=")[0]
+    assert name in result.stderr and "the-secret-argument" not in result.stderr, result.stderr
+    assert result.stderr.startswith("daemoniker: ") and result.stderr.count("\n") == 1, result.stderr
+    assert not os.path.exists(lab.path("d.pid"))
