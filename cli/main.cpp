@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -183,7 +185,7 @@ __attribute__((constructor(101))) void install_terminate_handler() noexcept { st
 
 } // namespace
 
-int main(int argc, char** argv) try {
+static int run_command(int argc, char** argv) try {
     CLI::App app{"Start any program as a daemon with a locked PID file; stop, query, signal and restart it "
                  "through that file.",
                  "daemoniker"};
@@ -255,4 +257,17 @@ int main(int argc, char** argv) try {
 } catch (const std::exception& e) {
     print_error("", e.what());
     return exit_status::failed;
+}
+
+int main(int argc, char** argv) {
+    const int status = run_command(argc, argv);
+    // What a command printed (help, --list-signals, messages) must have
+    // reached its reader: a full disk or a closed pipe is a failure too.
+    // (A command that failed has said why already.)
+    if (status == exit_status::ok && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)) {
+        const int error = errno;
+        print_error("", std::string("cannot write to standard output: ") + std::strerror(error));
+        return exit_status::failed;
+    }
+    return status;
 }

@@ -10,8 +10,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -153,6 +155,11 @@ int run_status(const StatusOptions& o) {
         std::fwrite(out.data(), 1, out.size(), stdout);
         if (rank(r.status) > rank(status)) status = r.status;
     }
+    // A reader that got nothing must not take the exit status alone for the
+    // answer: a status that was not written is unknown.
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)
+        throw Failure(exit_status::unknown, std::string("cannot write the status to standard output: ") +
+                                                std::strerror(errno));
     return status;
 }
 

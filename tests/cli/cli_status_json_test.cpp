@@ -305,5 +305,23 @@ TEST_F(CliStatusJson, UnlockedFileOfALiveProcessIsRunningUnverifiedOrUnknownWhen
     EXPECT_EQ(jq(objs[0], "[.state, .status, .verified, .lock]"), "[\"unknown\",4,false,\"none\"]");
 }
 
+// A status that never reached its reader is unknown, whatever the daemon's
+// state: exit 4 and one line, not "running" with nothing written.
+TEST_F(CliStatusJson, AStatusThatCannotBeWrittenIsUnknown) {
+    const pid_t pid = start_ready({"ready-after", "0"});
+    ASSERT_GT(pid, 0);
+    for (const std::string& form : {std::string("--json"), std::string("--strict")}) {
+        const auto r = run({"/bin/sh", "-c", "exec \"$0\" status \"$1\" \"$2\" >/dev/full", DAEMONIKER_CLI, form,
+                            pid_file().string()});
+        EXPECT_EQ(r.status, 4) << form << r.err;
+        EXPECT_EQ(r.err, "daemoniker: status: cannot write the status to standard output: No space left on device\n")
+            << form;
+    }
+    const auto listed = run({"/bin/sh", "-c", "exec \"$0\" --list-signals >/dev/full", DAEMONIKER_CLI});
+    EXPECT_EQ(listed.status, 1) << listed.err;
+    EXPECT_EQ(listed.err, "daemoniker: cannot write to standard output: No space left on device\n");
+    EXPECT_EQ(cli({"status", pid_file().string()}).status, 0); // it was running all along
+}
+
 } // namespace
 } // namespace test
