@@ -12,11 +12,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <aclapi.h>
+#include <sddl.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace daemoniker::cli {
 namespace {
@@ -147,6 +151,64 @@ std::wstring absolute(const char* option, const std::string& text) {
     return std::filesystem::absolute(path_arg(text)).wstring();
 }
 
+// The caller's user SID (the administrator installing), or null.
+std::vector<BYTE> caller_user() {
+    HANDLE t = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &t)) return {};
+    win::Handle token(t);
+    std::vector<BYTE> buffer(sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE);
+    DWORD size = 0;
+    if (!::GetTokenInformation(token.get(), TokenUser, buffer.data(), static_cast<DWORD>(buffer.size()), &size)) return {};
+    return buffer;
+}
+
+// %ProgramData%\daemoniker, where services' PID files go by default. Users
+// may create folders in %ProgramData%: one a user made first (or a junction
+// there) would let that user hold a service's lock or choose where SYSTEM
+// writes. So it is created private (SYSTEM and Administrators full control,
+// Users read), and an existing one is used only if it is a plain directory
+// owned by SYSTEM, Administrators or the installing administrator, that no
+// other users may write (the PID files' own rule).
+void private_state_directory(const std::filesystem::path& dir) {
+    const std::string name = "'" + win::narrow(dir.wstring()) + "'";
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)", SDDL_REVISION_1, &sd, nullptr))
+        fail(exit_status::failed, "cannot make the access list of " + name + ": " + error_text(::GetLastError()));
+    SECURITY_ATTRIBUTES sa{sizeof sa, sd, FALSE};
+    const bool made = ::CreateDirectoryW(dir.c_str(), &sa) != 0;
+    const DWORD e = made ? 0 : ::GetLastError();
+    ::LocalFree(sd);
+    if (made) return;
+    if (e != ERROR_ALREADY_EXISTS)
+        fail(exit_status::failed, "cannot create " + name + " for the PID file: " + error_text(e));
+    const DWORD attributes = ::GetFileAttributesW(dir.c_str());
+    if (attributes == INVALID_FILE_ATTRIBUTES || (attributes & FILE_ATTRIBUTE_DIRECTORY) == 0 ||
+        (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0)
+        fail(exit_status::failed, name + " is not a plain directory (a file, a link or a junction): remove it, or "
+                                         "give --pid-file");
+    PSID owner = nullptr;
+    PACL dacl = nullptr;
+    PSECURITY_DESCRIPTOR held = nullptr;
+    const DWORD r = ::GetNamedSecurityInfoW(dir.c_str(), SE_FILE_OBJECT,
+                                            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, nullptr,
+                                            &dacl, nullptr, &held);
+    if (r != ERROR_SUCCESS) fail(exit_status::failed, "cannot read the access list of " + name + ": " + error_text(r));
+    const std::vector<BYTE> me = caller_user();
+    const bool trusted_owner =
+        owner != nullptr && (::IsWellKnownSid(owner, WinLocalSystemSid) ||
+                             ::IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
+                             (!me.empty() && ::EqualSid(owner, reinterpret_cast<const TOKEN_USER*>(me.data())->User.Sid)));
+    const bool others_write = win::lets_others_write(dacl);
+    ::LocalFree(held);
+    if (!trusted_owner)
+        fail(exit_status::failed, name + " belongs to another user, who could hold or replace the PID file: remove "
+                                         "it, or give --pid-file");
+    if (others_write)
+        fail(exit_status::failed, "other users may write to " + name + ", and so hold or replace the PID file: "
+                                  "remove it, or give --pid-file");
+}
+
 // The command line the SCM runs: this executable's `start`.
 std::wstring service_command_line(const ServiceOptions& o) {
     std::wstring exe(32768, L'\0');
@@ -162,9 +224,7 @@ std::wstring service_command_line(const ServiceOptions& o) {
         const DWORD m = ::GetEnvironmentVariableW(L"ProgramData", data, MAX_PATH);
         if (m == 0 || m >= MAX_PATH) throw UsageError("--pid-file: not given, and %ProgramData% is not set");
         const auto dir = std::filesystem::path(std::wstring(data, m)) / L"daemoniker";
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) fail(exit_status::failed, "cannot create '" + win::narrow(dir.wstring()) + "' for the PID file: " + ec.message());
+        private_state_directory(dir);
         argv.push_back((dir / (service_name(o) + L".pid")).wstring());
     }
     if (!o.chdir.empty()) argv.insert(argv.end(), {L"--chdir", absolute("--chdir", o.chdir)});

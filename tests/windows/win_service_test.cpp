@@ -414,6 +414,37 @@ TEST_F(WinServiceCommandTest, AProgramCreateProcessRefusesIsSaidOnceInTheStderrF
     EXPECT_FALSE(std::filesystem::exists(path("svc.pid")));
 }
 
+// Without --pid-file: %ProgramData%\daemoniker\NAME.pid, the directory made
+// private; one that is not a plain directory is refused. (%ProgramData% is
+// the test's own here, so nothing is left in the prefix's.)
+TEST_F(WinServiceCommandTest, TheDefaultPidFileGoesInAPrivateProgramDataDirectory) {
+    const std::vector<std::string> env{"ProgramData=" + p("pd")};
+    std::filesystem::create_directories(path("pd"));
+    Result r = run_program(cli_path(), {"service", "install", name_, "--", utf8(helper_path()), "serve", "-", p("log")},
+                           env);
+    ASSERT_EQ(r.exit_code, 0u) << r.err;
+    const auto pid_file = path("pd") / "daemoniker" / from_utf8(name_ + ".pid");
+    ASSERT_EQ(cmd("start").exit_code, 0u);
+    EXPECT_TRUE(daemoniker::is_running(pid_file));
+    record(static_cast<DWORD>(shared::pid_in(pid_file)));
+    EXPECT_EQ(cmd("stop").exit_code, 0u);
+    EXPECT_FALSE(std::filesystem::exists(pid_file));
+    ASSERT_EQ(cmd("uninstall").exit_code, 0u);
+
+    // A file (or a link, a junction) in the directory's place.
+    std::filesystem::remove_all(path("pd") / "daemoniker");
+    {
+        std::ofstream(path("pd") / "daemoniker") << "planted\n";
+    }
+    r = run_program(cli_path(), {"service", "install", name_, "--", utf8(helper_path()), "serve", "-", p("log")}, env);
+    EXPECT_EQ(r.exit_code, 1u) << r.err;
+    EXPECT_NE(r.err.find("is not a plain directory (a file, a link or a junction): remove it, or give --pid-file"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(cmd("status").exit_code, 4u); // not installed
+}
+
 TEST_F(WinServiceCommandTest, AUnicodeNameWithRecoveryAndDelayedStartInstallsStartsAndStops) {
     name_ += "-d\u00e6m\u00f6n-\u65e5\u672c";
     const Result installed = install({"--restart-on-failure", "--start", "delayed"});
