@@ -258,11 +258,22 @@ constexpr DWORD msvc_throw = 0xE06D7363;
 LONG WINAPI stopped_on_crash(EXCEPTION_POINTERS* info) {
     const DWORD code = info != nullptr && info->ExceptionRecord != nullptr ? info->ExceptionRecord->ExceptionCode : 0;
     if (code == gcc_throw || code == msvc_throw) std::terminate(); // the PID file's handler and stopped_on_terminate()
-    char line[96];
-    std::snprintf(line, sizeof line, "the process crashed: exception 0x%08lX", static_cast<unsigned long>(code));
-    tell_administrator(line);
-    report(SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, code);
-    const LPTOP_LEVEL_EXCEPTION_FILTER previous = state().previous_filter;
+    // The crash may have come while this thread held the state's mutex
+    // (inside SetServiceStatus, say): then there is nothing safe to do but
+    // let Windows end the process.
+    State& s = state();
+    std::unique_lock lock(s.mutex, std::try_to_lock);
+    if (lock.owns_lock()) {
+        std::wstring name = s.name;
+        const std::optional<std::filesystem::path> file = s.stderr_path;
+        report_locked(s, SERVICE_STOPPED, ERROR_SERVICE_SPECIFIC_ERROR, code);
+        lock.unlock();
+        char line[96];
+        std::snprintf(line, sizeof line, "the process crashed: exception 0x%08lX", static_cast<unsigned long>(code));
+        if (file) append_line(*file, line);
+        log_event(name.empty() ? L"daemoniker" : name, line);
+    }
+    const LPTOP_LEVEL_EXCEPTION_FILTER previous = s.previous_filter;
     return previous != nullptr ? previous(info) : EXCEPTION_CONTINUE_SEARCH;
 }
 
@@ -375,7 +386,7 @@ void run_startup(const Resolved& r, Continuation& then, std::string_view payload
         const Failure failed = then.start(r, payload);
         if (failed.error != 0 || failed.detail != errc{}) {
             if (HeldPidFile* held = held_for_life()) held->release();
-            then.throw_own_failure(failed);
+            then.throw_own_failure(failed, r);
             throw_failure(failed, r);
         }
     } catch (const Error& e) {
