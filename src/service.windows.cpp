@@ -361,12 +361,17 @@ void fail_before_startup(std::string_view line, int status,
            status == 0 ? static_cast<DWORD>(exit_startup_failed) : static_cast<DWORD>(status));
 }
 
-void run_startup(const Resolved& r) {
+namespace {
+
+// The service's startup: connected to the SCM, `steps` run; a failure stops
+// the service with its line and is rethrown, success reports RUNNING.
+template <class Steps>
+void start_service(const Resolved& r, Steps&& steps) {
     remember_stderr(r);
     if (const auto ec = connect())
         throw StartupError("cannot run as a service: StartServiceCtrlDispatcherW: " + describe(ec), Step::validate, {}, ec);
     try {
-        run_foreground(r);
+        steps();
     } catch (const Error& e) {
         fail(r, e.what(), e.code().value());
         throw;
@@ -377,11 +382,14 @@ void run_startup(const Resolved& r) {
     running();
 }
 
+} // namespace
+
+void run_startup(const Resolved& r) {
+    start_service(r, [&] { run_foreground(r); });
+}
+
 void run_startup(const Resolved& r, Continuation& then, std::string_view payload) {
-    remember_stderr(r);
-    if (const auto ec = connect())
-        throw StartupError("cannot run as a service: StartServiceCtrlDispatcherW: " + describe(ec), Step::validate, {}, ec);
-    try {
+    start_service(r, [&] {
         run_foreground(r);
         const Failure failed = then.start(r, payload);
         if (failed.error != 0 || failed.detail != errc{}) {
@@ -389,14 +397,7 @@ void run_startup(const Resolved& r, Continuation& then, std::string_view payload
             then.throw_own_failure(failed, r);
             throw_failure(failed, r);
         }
-    } catch (const Error& e) {
-        fail(r, e.what(), e.code().value());
-        throw;
-    } catch (const std::exception& e) { // out of memory, most likely: still a failed start
-        fail(r, e.what(), exit_startup_failed);
-        throw;
-    }
-    running();
+    });
     then.serve();
     std::terminate(); // serve() never returns (GCC does not see [[noreturn]] through the virtual call)
 }

@@ -176,61 +176,55 @@ TEST_F(WinServiceTest, AFailedStartupStepStopsTheServiceWithAServiceSpecificCode
     EXPECT_FALSE(std::filesystem::exists(path("report")));
 }
 
-TEST_F(WinServiceTest, TheStatusTheProgramDeclaresIsTheServiceExitCode) {
-    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log"), "exit=5"})}).exit_code, 0u);
-    ASSERT_EQ(sc({"start"}).exit_code, 0u);
-    std::vector<int> seen;
-    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-    ASSERT_TRUE(wait_for_file(path("report")));
-    record(static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid"))));
-    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
-    const Query q = wait_state(SERVICE_STOPPED, seen);
-    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
-    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
-    EXPECT_EQ(q.service_exit, 5u) << q.text;
+// The helper's signals mode with `keys` as a service, created and started
+// with sc, then stopped with sc once it reported: how it ended.
+struct Ended {
+    Query stopped;
+    DWORD pid = 0;
+};
+
+class WinServiceEndTest : public WinServiceTest {
+protected:
+    Ended run_and_stop(std::vector<std::string> keys) {
+        keys.insert(keys.begin(), "log=" + p("log"));
+        Ended end;
+        EXPECT_EQ(sc({"create", "binPath=", bin_path("signals", keys)}).exit_code, 0u);
+        EXPECT_EQ(sc({"start"}).exit_code, 0u);
+        std::vector<int> seen;
+        EXPECT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+        if (!wait_for_file(path("report"))) {
+            ADD_FAILURE() << "no report";
+            return end;
+        }
+        end.pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+        record(end.pid);
+        EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+        end.stopped = wait_state(SERVICE_STOPPED, seen);
+        EXPECT_EQ(end.stopped.state, SERVICE_STOPPED) << end.stopped.text;
+        EXPECT_EQ(end.stopped.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << end.stopped.text;
+        EXPECT_TRUE(wait_exit(end.pid));
+        return end;
+    }
+};
+
+TEST_F(WinServiceEndTest, TheStatusTheProgramDeclaresIsTheServiceExitCode) {
+    const Ended end = run_and_stop({"exit=5"});
+    EXPECT_EQ(end.stopped.service_exit, 5u) << end.stopped.text;
     EXPECT_TRUE(wait_for_file(path("log"), " 15 via wait")) << slurp(path("log"));
     EXPECT_FALSE(std::filesystem::exists(path("d.pid")));
 }
 
-TEST_F(WinServiceTest, AnExceptionEscapingMainStopsTheServiceWithAbortsStatusAndItsText) {
-    ASSERT_EQ(sc({"create", "binPath=",
-                  bin_path("signals", {"log=" + p("log"), "escape=1", "stderr=" + p("err.txt")})})
-                  .exit_code,
-              0u);
-    ASSERT_EQ(sc({"start"}).exit_code, 0u);
-    std::vector<int> seen;
-    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-    ASSERT_TRUE(wait_for_file(path("report")));
-    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
-    record(pid);
-    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
-    const Query q = wait_state(SERVICE_STOPPED, seen);
-    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
-    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
-    EXPECT_EQ(q.service_exit, 3u) << q.text; // abort()'s status
-    EXPECT_TRUE(wait_exit(pid));
+TEST_F(WinServiceEndTest, AnExceptionEscapingMainStopsTheServiceWithAbortsStatusAndItsText) {
+    const Ended end = run_and_stop({"escape=1", "stderr=" + p("err.txt")});
+    EXPECT_EQ(end.stopped.service_exit, 3u) << end.stopped.text; // abort()'s status
     const std::string err = slurp(path("err.txt"));
     EXPECT_NE(err.find("daemoniker: terminate called after an uncaught exception: "), std::string::npos) << err;
     EXPECT_FALSE(std::filesystem::exists(path("d.pid"))); // the PID file's own terminate handler ran too
 }
 
-TEST_F(WinServiceTest, ACrashStopsTheServiceWithTheExceptionCode) {
-    ASSERT_EQ(sc({"create", "binPath=",
-                  bin_path("signals", {"log=" + p("log"), "crash=1", "stderr=" + p("err.txt")})})
-                  .exit_code,
-              0u);
-    ASSERT_EQ(sc({"start"}).exit_code, 0u);
-    std::vector<int> seen;
-    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-    ASSERT_TRUE(wait_for_file(path("report")));
-    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
-    record(pid);
-    EXPECT_EQ(sc({"stop"}).exit_code, 0u);
-    const Query q = wait_state(SERVICE_STOPPED, seen);
-    ASSERT_EQ(q.state, SERVICE_STOPPED) << q.text;
-    EXPECT_EQ(q.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << q.text;
-    EXPECT_EQ(q.service_exit, static_cast<unsigned long>(EXCEPTION_ACCESS_VIOLATION)) << q.text;
-    EXPECT_TRUE(wait_exit(pid));
+TEST_F(WinServiceEndTest, ACrashStopsTheServiceWithTheExceptionCode) {
+    const Ended end = run_and_stop({"crash=1", "stderr=" + p("err.txt")});
+    EXPECT_EQ(end.stopped.service_exit, static_cast<unsigned long>(EXCEPTION_ACCESS_VIOLATION)) << end.stopped.text;
     EXPECT_TRUE(wait_for_file(path("log"), "crashing")) << slurp(path("log"));
     const std::string err = slurp(path("err.txt"));
     EXPECT_NE(err.find("daemoniker: the process crashed: exception 0xC0000005"), std::string::npos) << err;
@@ -418,7 +412,19 @@ TEST_F(WinServiceCommandTest, AProgramCreateProcessRefusesIsSaidOnceInTheStderrF
 // private; one that is not a plain directory is refused. (%ProgramData% is
 // the test's own here, so nothing is left in the prefix's.)
 TEST_F(WinServiceCommandTest, TheDefaultPidFileGoesInAPrivateProgramDataDirectory) {
-    const std::vector<std::string> env{"ProgramData=" + p("pd")};
+    // Set in this process, which the command inherits (an extra entry would
+    // come after the variable the environment has already).
+    struct ProgramData {
+        std::wstring saved = std::wstring(32768, L'\0');
+        DWORD n = 0;
+        explicit ProgramData(const std::filesystem::path& dir) {
+            n = ::GetEnvironmentVariableW(L"ProgramData", saved.data(), static_cast<DWORD>(saved.size()));
+            saved.resize(n);
+            ::SetEnvironmentVariableW(L"ProgramData", dir.c_str());
+        }
+        ~ProgramData() { ::SetEnvironmentVariableW(L"ProgramData", n == 0 ? nullptr : saved.c_str()); }
+    } program_data(path("pd"));
+    const std::vector<std::string> env;
     std::filesystem::create_directories(path("pd"));
     Result r = run_program(cli_path(), {"service", "install", name_, "--", utf8(helper_path()), "serve", "-", p("log")},
                            env);
