@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <charconv>
 #include <grp.h>
-#include <map>
 #include <pwd.h>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -41,17 +41,26 @@ void resolve_program(const LaunchRequest& request, Launch& launch) {
     if (request.command.empty() || request.command[0].empty()) throw UsageError("no program given (start [options] -- program [args...])");
     // The environment: ours, then --user's HOME/USER/LOGNAME (left in
     // launch.exec.env by resolve_identity), then --env, then NOTIFY_SOCKET.
-    std::vector<std::string> order;
-    std::map<std::string, std::string> values;
-    auto set = [&](const std::string& entry) {
-        const auto eq = entry.find('=');
-        const auto name = entry.substr(0, eq);
-        if (values.find(name) == values.end()) order.push_back(name);
-        values[name] = entry;
+    // A variable given twice keeps the place of its first entry and the
+    // value of its last. A plain list: a few dozen entries, searched by
+    // name, cost less than building a map on every start.
+    std::vector<std::string> entries;
+    auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+    auto find = [&](std::string_view name) {
+        for (auto& entry : entries)
+            if (name_of(entry) == name) return &entry;
+        return static_cast<std::string*>(nullptr);
     };
+    auto set = [&](std::string_view entry) {
+        if (std::string* existing = find(name_of(entry)))
+            existing->assign(entry);
+        else
+            entries.emplace_back(entry);
+    };
+    const std::vector<std::string> identity = std::move(launch.exec.env);
     for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-        if (std::string(*e).find('=') != std::string::npos) set(*e);
-    for (const auto& entry : launch.exec.env) set(entry);
+        if (std::string_view(*e).find('=') != std::string_view::npos) set(*e);
+    for (const auto& entry : identity) set(entry);
     for (const auto& file : request.env_files)
         for (const auto& entry : read_env_file(file)) set(entry);
     for (const auto& entry : request.env) {
@@ -61,8 +70,6 @@ void resolve_program(const LaunchRequest& request, Launch& launch) {
         set(entry);
     }
     if (request.notify_socket) set("NOTIFY_SOCKET=" + *request.notify_socket);
-    launch.exec.env.clear();
-    for (const auto& name : order) launch.exec.env.push_back(values[name]);
 
     // The program: as given when it holds a '/', else the first executable
     // file of that name on the program's PATH (as env(1) finds it).
@@ -75,8 +82,8 @@ void resolve_program(const LaunchRequest& request, Launch& launch) {
     if (name.find('/') != std::string::npos) {
         launch.exec.program = name;
     } else {
-        const auto path_entry = values.find("PATH");
-        std::string path = path_entry != values.end() ? path_entry->second.substr(5) : "/usr/local/bin:/usr/bin:/bin";
+        const std::string* path_entry = find("PATH");
+        std::string path = path_entry != nullptr ? path_entry->substr(5) : "/usr/local/bin:/usr/bin:/bin";
         std::optional<std::string> found;
         for (std::size_t begin = 0; !found && begin <= path.size();) {
             auto end = path.find(':', begin);
@@ -93,6 +100,7 @@ void resolve_program(const LaunchRequest& request, Launch& launch) {
                                                    ")" + (request.chroot ? " inside '" + root + "'" : ""));
         launch.exec.program = *found;
     }
+    launch.exec.env = std::move(entries);
     launch.exec.argv = request.command;
 }
 

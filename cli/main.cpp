@@ -76,6 +76,31 @@ std::string nearest(std::string_view typed, const std::vector<std::string>& name
     return prefixed.size() == 1 ? prefixed.front() : best;
 }
 
+// Every command, in the order of the help.
+struct CommandEntry {
+    std::string_view name;
+    Command (*add)(CLI::App&);
+};
+constexpr CommandEntry command_table[] = {
+    {"start", add_start},     {"stop", add_stop},       {"status", add_status},
+    {"send", add_send},       {"restart", add_restart}, {"service", add_service}};
+
+// The commands to build a parser for. Building one costs more instructions
+// than the whole daemonization of a `start` (CLI11 makes every option out
+// of strings and std::functions), so when the first argument names a
+// command, as it must for the command to run, only that one is built; the
+// others are needed only for the help and the messages about a command line
+// that names none.
+std::vector<Command> add_commands(CLI::App& app, int argc, char** argv) {
+    std::vector<Command> commands;
+    const std::string_view first = argc > 1 && argv[1] != nullptr ? argv[1] : "";
+    for (const auto& c : command_table)
+        if (c.name == first) commands.push_back(c.add(app));
+    if (commands.empty())
+        for (const auto& c : command_table) commands.push_back(c.add(app));
+    return commands;
+}
+
 // An argument that looks like an option: "-x", "--name", "--name=value";
 // not "-", "--" or a negative number.
 bool looks_like_option(const std::string& arg) {
@@ -105,12 +130,11 @@ std::string unknown_option(const std::string& arg, const CLI::App& app, const st
 // "A subcommand is required" for `daemoniker bogus`, "--pid-file is
 // required" for `daemoniker start --bogus`. What the user typed and nothing
 // recognized is named first.
-std::string usage_message(const CLI::App& app, const CLI::App* command, const std::vector<Command>& commands,
-                          const CLI::ParseError& e) {
+std::string usage_message(const CLI::App& app, const CLI::App* command, const CLI::ParseError& e) {
     std::vector<std::string> names;
     std::string list;
-    for (const auto& c : commands) {
-        names.push_back(c.app->get_name());
+    for (const auto& c : command_table) {
+        names.emplace_back(c.name);
         list += (list.empty() ? "" : ", ") + names.back();
     }
     list = "the commands are " + list;
@@ -204,8 +228,7 @@ static int run_command(int argc, char** argv) try {
     app.require_subcommand(1);
     app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
                "the manual.");
-    const std::vector<Command> commands{add_start(app), add_stop(app), add_status(app), add_send(app),
-                                        add_restart(app), add_service(app)};
+    const std::vector<Command> commands = add_commands(app, argc, argv);
 
     std::string name;
     try {
@@ -228,7 +251,7 @@ static int run_command(int argc, char** argv) try {
                 if (c.app->parsed()) command = c.app;
             const std::string where = command != nullptr ? command->get_name() : std::string();
             const std::string hint = command != nullptr ? "daemoniker " + where + " --help" : "daemoniker --help";
-            print_error(where, usage_message(app, command, commands, e) + " (see '" + hint + "')");
+            print_error(where, usage_message(app, command, e) + " (see '" + hint + "')");
             return exit_status::usage;
         }
         for (const auto& c : commands)

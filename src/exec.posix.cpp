@@ -69,16 +69,24 @@ int clear_cloexec(int fd) noexcept {
 // Signals that would end the keeper before its program: one meant for the
 // program's session or for every process of a name, a terminal hang-up.
 // Faults (SIGSEGV, SIGABRT, ...) keep their default, so a broken keeper shows.
-void ignore_stray_signals() noexcept {
+sigset_t stray_signals() noexcept {
+    sigset_t stray;
+    sigemptyset(&stray);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
+                    SIGVTALRM, SIGPROF, SIGXFSZ})
+        sigaddset(&stray, sig);
+#ifdef SIGRTMIN
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&stray, sig);
+#endif
+    return stray;
+}
+
+void ignore_signals(const sigset_t& signals) noexcept {
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);
-    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
-                    SIGVTALRM, SIGPROF, SIGXFSZ})
-        ::sigaction(sig, &ignore, nullptr);
-#ifdef SIGRTMIN
-    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ::sigaction(sig, &ignore, nullptr);
-#endif
+    for (int sig = 1; sig < DAEMONIKER_NSIG; ++sig)
+        if (sigismember(&signals, sig) == 1) ::sigaction(sig, &ignore, nullptr);
 }
 
 // Ends this process the way `status` says the program ended: the same exit
@@ -255,10 +263,18 @@ void ExecProgram::run(const Resolved& r, DaemonPlan& plan, int report_fd) const 
     // The original process gone, nobody would learn that the program runs.
     if (!send_report(report_fd, Report::naming(Report::success, program))) abandon_held(Step::report, EPIPE);
     ::close(report_fd);
-    ignore_stray_signals();
+    // The stray signals are blocked (one call) before the program is let go
+    // and ignored (one call each) after, so that the program does not wait
+    // for the 45 calls, and none of them can end the keeper in between: one
+    // that arrived while blocked is discarded once it is ignored.
+    const sigset_t stray = stray_signals();
+    sigset_t mask;
+    ::sigprocmask(SIG_BLOCK, &stray, &mask);
     const char byte = 1;
     sys::retry([&] { return ::write(go[1], &byte, 1); }); // fails only if the program's process died: it is waited for
     ::close(go[1]);
+    ignore_signals(stray);
+    ::sigprocmask(SIG_SETMASK, &mask, nullptr);
     keep_until_exit(*plan.pid_file, program);
 }
 

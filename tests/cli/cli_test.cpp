@@ -261,6 +261,29 @@ TEST_F(Cli, KeeperKilledWithSigkillTakesTheProgramAlong) {
 #endif
 }
 
+// Signals meant for the program's session, a terminal or every process of a
+// name do not end the keeper: it ignores them, so the program keeps its
+// locked PID file. Sent to the keeper alone, several times over.
+TEST_F(Cli, KeeperIgnoresStraySignals) {
+    const pid_t pid = start_ready({"ready-after", "0"});
+    ASSERT_GT(pid, 0);
+    const pid_t keeper = keeper_of(pid);
+    ASSERT_GT(keeper, 0);
+    for (int round = 0; round < 3; ++round)
+        for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGTSTP, SIGTTIN,
+                        SIGTTOU, SIGVTALRM, SIGPROF, SIGXFSZ, SIGRTMIN, SIGRTMAX})
+            ASSERT_EQ(::kill(keeper, sig), 0) << sig;
+    // A signal that ended it would have ended it by now; the status is asked
+    // through the PID file, which needs the keeper's lock.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(runs(keeper));
+    EXPECT_TRUE(runs(pid));
+    const auto r = cli({"status", pid_file().string()});
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find(": running (pid " + std::to_string(pid) + ","), std::string::npos) << r.out;
+    EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+}
+
 // ---- stop schedules ---------------------------------------------------------
 
 TEST_F(Cli, RetryEscalatesToKillOnSchedule) {
