@@ -165,8 +165,9 @@ std::string usage_message(const CLI::App& app, const CLI::App* command, const CL
 // Out of memory: the line is written without allocating.
 int out_of_memory(std::string_view command) noexcept {
     char line[128];
+    // (An empty view may hold a null pointer, which %.*s must not be given.)
     std::snprintf(line, sizeof line, "daemoniker: %.*s%sout of memory\n", static_cast<int>(command.size()),
-                  command.data(), command.empty() ? "" : ": ");
+                  command.empty() ? "" : command.data(), command.empty() ? "" : ": ");
     std::fputs(line, stderr);
     return exit_status::failed;
 }
