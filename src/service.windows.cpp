@@ -251,10 +251,11 @@ void tell_administrator(std::string_view line, bool to_file = true) noexcept {
 constexpr DWORD gcc_throw = 0x20474343;
 constexpr DWORD msvc_throw = 0xE06D7363;
 
-// A thread's exception that nothing handled. Windows runs this instead of
-// unwinding to std::terminate when a C++ exception leaves main() (so under
-// Wine: measured), and for crashes: the service is reported stopped before
-// the process ends, instead of being left STOP_PENDING or RUNNING.
+// A thread's exception that nothing handled: a crash (an access violation,
+// say; measured under Wine), reported stopped with its code before Windows
+// ends the process, instead of the service being left STOP_PENDING or
+// RUNNING. A C++ exception that arrives here goes on to std::terminate, to
+// be reported as the exception it is.
 LONG WINAPI stopped_on_crash(EXCEPTION_POINTERS* info) {
     const DWORD code = info != nullptr && info->ExceptionRecord != nullptr ? info->ExceptionRecord->ExceptionCode : 0;
     if (code == gcc_throw || code == msvc_throw) std::terminate(); // the PID file's handler and stopped_on_terminate()
