@@ -151,17 +151,6 @@ std::wstring absolute(const char* option, const std::string& text) {
     return std::filesystem::absolute(path_arg(text)).wstring();
 }
 
-// The caller's user SID (the administrator installing), or null.
-std::vector<BYTE> caller_user() {
-    HANDLE t = nullptr;
-    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &t)) return {};
-    win::Handle token(t);
-    std::vector<BYTE> buffer(sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE);
-    DWORD size = 0;
-    if (!::GetTokenInformation(token.get(), TokenUser, buffer.data(), static_cast<DWORD>(buffer.size()), &size)) return {};
-    return buffer;
-}
-
 // %ProgramData%\daemoniker, where services' PID files go by default. Users
 // may create folders in %ProgramData%: one a user made first (or a junction
 // there) would let that user hold a service's lock or choose where SYSTEM
@@ -194,11 +183,11 @@ void private_state_directory(const std::filesystem::path& dir) {
                                             OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner, nullptr,
                                             &dacl, nullptr, &held);
     if (r != ERROR_SUCCESS) fail(exit_status::failed, "cannot read the access list of " + name + ": " + error_text(r));
-    const std::vector<BYTE> me = caller_user();
+    const std::wstring me = win::caller_sid();
     const bool trusted_owner =
         owner != nullptr && (::IsWellKnownSid(owner, WinLocalSystemSid) ||
                              ::IsWellKnownSid(owner, WinBuiltinAdministratorsSid) ||
-                             (!me.empty() && ::EqualSid(owner, reinterpret_cast<const TOKEN_USER*>(me.data())->User.Sid)));
+                             (!me.empty() && win::sid_text(owner) == me));
     const bool others_write = win::lets_others_write(dacl);
     ::LocalFree(held);
     if (!trusted_owner)

@@ -136,21 +136,6 @@ struct LocalFreer {
 };
 using LocalPtr = std::unique_ptr<void, LocalFreer>;
 
-// The caller's SID in SDDL form ("S-1-5-21-..."), empty if unknown.
-std::wstring caller_sid() noexcept {
-    win::Handle token;
-    HANDLE t = nullptr;
-    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &t)) return {};
-    token.reset(t);
-    alignas(TOKEN_USER) BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
-    DWORD size = 0;
-    if (!::GetTokenInformation(token.get(), TokenUser, buffer, sizeof buffer, &size)) return {};
-    wchar_t* text = nullptr;
-    if (!::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid, &text)) return {};
-    const LocalPtr owned(text);
-    return std::wstring(text);
-}
-
 // The security descriptor a new PID file is created with: a protected DACL
 // giving SYSTEM, Administrators and the caller full access and everyone
 // reading (as 0644 does on POSIX). Not the directory's inheritable ACEs:
@@ -158,7 +143,7 @@ std::wstring caller_sid() noexcept {
 // which would make the file one that no reader believes. Null when it
 // cannot be built (the file then inherits, and readers judge it as usual).
 LocalPtr private_descriptor() noexcept {
-    const std::wstring sid = caller_sid();
+    const std::wstring sid = win::caller_sid();
     if (sid.empty()) return nullptr;
     const std::wstring sddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;" + sid + L")(A;;FR;;;WD)";
     PSECURITY_DESCRIPTOR sd = nullptr;
@@ -167,12 +152,6 @@ LocalPtr private_descriptor() noexcept {
     return LocalPtr(sd);
 }
 
-bool same_file(HANDLE a, HANDLE b) noexcept {
-    BY_HANDLE_FILE_INFORMATION x{}, y{};
-    return ::GetFileInformationByHandle(a, &x) && ::GetFileInformationByHandle(b, &y) &&
-           x.dwVolumeSerialNumber == y.dwVolumeSerialNumber && x.nFileIndexHigh == y.nFileIndexHigh &&
-           x.nFileIndexLow == y.nFileIndexLow;
-}
 
 bool names_directory(const std::filesystem::path& path) noexcept {
     const DWORD a = ::GetFileAttributesW(path.c_str());
@@ -198,7 +177,7 @@ void delete_file(const std::filesystem::path& path, HANDLE held) noexcept {
             ::Sleep(2);
             continue;
         }
-        if (same_file(held, del.get())) {
+        if (win::same_file(held, del.get())) {
             FILE_DISPOSITION_INFO disposition{};
             disposition.DeleteFile = TRUE;
             ::SetFileInformationByHandle(del.get(), FileDispositionInfo, &disposition, sizeof disposition);

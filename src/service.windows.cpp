@@ -202,13 +202,9 @@ void remember_stderr(const Resolved& r) noexcept {
 // True when this process's standard error already is the stderr file.
 bool stderr_is(const Resolved& r) noexcept {
     if (!r.stream_given[2]) return false;
-    BY_HANDLE_FILE_INFORMATION ours{}, file{};
-    if (!::GetFileInformationByHandle(::GetStdHandle(STD_ERROR_HANDLE), &ours)) return false;
-    win::Handle h(::CreateFileW(r.stderr_path.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
-    if (!h.valid() || !::GetFileInformationByHandle(h.get(), &file)) return false;
-    return ours.dwVolumeSerialNumber == file.dwVolumeSerialNumber && ours.nFileIndexHigh == file.nFileIndexHigh &&
-           ours.nFileIndexLow == file.nFileIndexLow;
+    const win::Handle file(::CreateFileW(r.stderr_path.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                         nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+    return file.valid() && win::same_file(::GetStdHandle(STD_ERROR_HANDLE), file.get());
 }
 
 // The line, in the stderr file (when one was given and `to_file`) and the event log.

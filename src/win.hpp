@@ -73,6 +73,15 @@ std::uint64_t creation_time(HANDLE process) noexcept;
 /// no earlier ACE denied them. A NULL DACL allows everyone everything.
 bool lets_others_write(const ACL* dacl) noexcept;
 
+/// This process's user SID in SDDL form ("S-1-5-21-..."), empty if unknown.
+std::wstring caller_sid() noexcept;
+
+/// SDDL form of `sid`, empty if it cannot be converted.
+std::wstring sid_text(PSID sid) noexcept;
+
+/// True when both handles are open on the same file (volume and file index).
+bool same_file(HANDLE a, HANDLE b) noexcept;
+
 /// One command line from arguments, each quoted by quote_argument().
 std::wstring command_line(const std::vector<std::wstring>& argv);
 

@@ -2,6 +2,8 @@
 
 #include "win.hpp"
 
+#include <sddl.h>
+
 #include <cstddef>
 #include <iterator>
 
@@ -108,6 +110,35 @@ bool lets_others_write(const ACL* dacl) noexcept {
     for (const auto group : other_users)
         if ((rights_of(*dacl, group) & changes_content) != 0) return true;
     return false;
+}
+
+std::wstring sid_text(PSID sid) noexcept {
+    wchar_t* text = nullptr;
+    if (sid == nullptr || !::ConvertSidToStringSidW(sid, &text)) return {};
+    std::wstring out;
+    try {
+        out = text;
+    } catch (...) { // out of memory: unknown
+    }
+    ::LocalFree(text);
+    return out;
+}
+
+std::wstring caller_sid() noexcept {
+    HANDLE t = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &t)) return {};
+    const Handle token(t);
+    alignas(TOKEN_USER) BYTE buffer[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+    DWORD size = 0;
+    if (!::GetTokenInformation(token.get(), TokenUser, buffer, sizeof buffer, &size)) return {};
+    return sid_text(reinterpret_cast<TOKEN_USER*>(buffer)->User.Sid);
+}
+
+bool same_file(HANDLE a, HANDLE b) noexcept {
+    BY_HANDLE_FILE_INFORMATION x{}, y{};
+    return ::GetFileInformationByHandle(a, &x) && ::GetFileInformationByHandle(b, &y) &&
+           x.dwVolumeSerialNumber == y.dwVolumeSerialNumber && x.nFileIndexHigh == y.nFileIndexHigh &&
+           x.nFileIndexLow == y.nFileIndexLow;
 }
 
 std::wstring command_line(const std::vector<std::wstring>& argv) {
