@@ -23,45 +23,32 @@ Command add_restart(CLI::App& app);
 /// Windows services (service.windows.cpp); on POSIX a pointer to systemd units.
 Command add_service(CLI::App& app);
 
-/// start's command line.
+/// start's command line. An option not given is std::nullopt (or false,
+/// or empty), one given empty is "".
 struct StartOptions {
     std::string pid_file;
-    std::string chdir;
-    std::string stdin_path;
-    std::string stdout_path;
-    std::string stderr_path;
-    std::string umask;
-    std::string timeout;
-    std::string user;
-    std::string group;
-    std::string chroot;
-    std::string nice;
-    std::string iosched;
+    std::optional<std::string> chdir;
+    std::optional<std::string> stdin_path;
+    std::optional<std::string> stdout_path;
+    std::optional<std::string> stderr_path;
+    std::optional<std::string> umask;
+    std::optional<std::string> timeout;
+    std::optional<std::string> user;
+    std::optional<std::string> group;
+    std::optional<std::string> chroot;
+    std::optional<std::string> nice;
+    std::optional<std::string> iosched;
     std::vector<std::string> rlimits;
     std::vector<int> keep_fds;
     std::vector<std::string> env;
     std::vector<std::string> env_files;
+    bool core = false;    ///< --core
+    bool no_core = false; ///< --no-core
     bool wait_ready = false;
     std::vector<std::string> command;
-    /// The options, to tell "not given" from "given empty".
-    CLI::Option* chdir_opt = nullptr;
-    CLI::Option* stdin_opt = nullptr;
-    CLI::Option* stdout_opt = nullptr;
-    CLI::Option* stderr_opt = nullptr;
-    CLI::Option* umask_opt = nullptr;
-    CLI::Option* timeout_opt = nullptr;
-    CLI::Option* user_opt = nullptr;
-    CLI::Option* group_opt = nullptr;
-    CLI::Option* chroot_opt = nullptr;
-    CLI::Option* core_opt = nullptr;    ///< --core
-    CLI::Option* no_core_opt = nullptr; ///< --no-core
-    CLI::Option* nice_opt = nullptr;
-    CLI::Option* iosched_opt = nullptr;
-};
-void add_start_options(CLI::App& sub, StartOptions& o);
 
-/// The value of an option when it was given (even empty), else std::nullopt.
-std::optional<std::string> given(const CLI::Option* option, const std::string& value);
+    bool operator==(const StartOptions&) const = default;
+};
 
 /// What every platform makes of start's options: the PID file, the library
 /// options (streams, directory, umask, descriptors, success_timeout, user,

@@ -2,9 +2,11 @@
 // restart it through its PID file. One file per subcommand; docs/cli.md is
 // the manual.
 
+#include "cli11.hpp"
 #include "command_line.hpp"
 #include "commands.hpp"
 #include "signal_names.hpp"
+#include "start_line.hpp"
 
 #include <daemoniker/version.hpp>
 
@@ -211,33 +213,39 @@ __attribute__((constructor(101))) void install_terminate_handler() noexcept { st
 } // namespace
 
 static int run_command(int argc, char** argv) try {
-    CLI::App app{"Start any program as a daemon with a locked PID file; stop, query, signal and restart it "
-                 "through that file.",
-                 "daemoniker"};
-    app.set_version_flag("--version", std::string("daemoniker ") + daemoniker::version_string,
-                         "print the version and exit");
-    // For the shell completions and for users: what stop --signal, --retry
-    // and send accept on this system.
-    app.add_flag_callback(
-        "--list-signals",
-        [] {
-            const std::string names = signal_name_list();
-            std::fwrite(names.data(), 1, names.size(), stdout);
-            throw CLI::Success();
-        },
-        "print the signal names that stop and send accept here, one per line, and exit");
-    app.require_subcommand(1);
-    app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
-               "the manual.");
-    const std::vector<Command> commands = add_commands(app, argc, argv);
-
+    std::vector<std::string> args = command_line(argc, argv);
     std::string name;
     try {
+        // start runs on every start of a daemon: its plain command lines are
+        // read without building CLI11's parser (start_line.hpp).
+        if (args.size() > 1 && args[0] == "start")
+            if (const auto start = read_start_line({args.begin() + 1, args.end()})) {
+                name = "start";
+                return PreparedStart(*start).run();
+            }
+
+        CLI::App app{"Start any program as a daemon with a locked PID file; stop, query, signal and restart it "
+                     "through that file.",
+                     "daemoniker"};
+        app.set_version_flag("--version", std::string("daemoniker ") + daemoniker::version_string,
+                             "print the version and exit");
+        // For the shell completions and for users: what stop --signal, --retry
+        // and send accept on this system.
+        app.add_flag_callback(
+            "--list-signals",
+            [] {
+                const std::string names = signal_name_list();
+                std::fwrite(names.data(), 1, names.size(), stdout);
+                throw CLI::Success();
+            },
+            "print the signal names that stop and send accept here, one per line, and exit");
+        app.require_subcommand(1);
+        app.footer("Run 'daemoniker <command> --help' for a command's options and exit statuses; docs/cli.md has "
+                   "the manual.");
+        const std::vector<Command> commands = add_commands(app, argc, argv);
+
         try {
-            // CLI11 takes the arguments last-first when given as a vector.
-            std::vector<std::string> args = command_line(argc, argv);
-            std::reverse(args.begin(), args.end());
-            app.parse(std::move(args));
+            parse_verbatim(app, std::move(args));
         } catch (const CLI::CallForHelp& e) {
             return app.exit(e);
         } catch (const CLI::CallForAllHelp& e) {

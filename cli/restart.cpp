@@ -8,6 +8,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "start_line.hpp"
 #include "daemoniker_internal.hpp" // the library's interface for the command
 
 #include <daemoniker/daemonize.hpp>

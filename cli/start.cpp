@@ -8,6 +8,7 @@
 #include "launch.hpp"
 #include "limits.hpp"
 #include "probe.hpp"
+#include "start_line.hpp"
 
 #include "daemoniker_internal.hpp" // the library's interface for the command
 
@@ -96,56 +97,6 @@ process_id start_program(const std::filesystem::path& pid_file, const Options& o
     }
 }
 
-std::optional<std::string> given(const CLI::Option* option, const std::string& value) {
-    if (option == nullptr || option->count() == 0) return std::nullopt;
-    return value;
-}
-
-void add_start_options(CLI::App& sub, StartOptions& o) {
-    sub.add_option("--pid-file,-p", o.pid_file,
-#ifdef _WIN32
-                   "PID file: created, locked for the program's whole life, holding the PID of its supervisor "
-                   "(daemoniker itself, which passes signals on to the program)")
-#else
-                   "PID file: created, locked by the program for its whole life, holding the program's PID")
-#endif
-        ->required();
-    o.chdir_opt = sub.add_option("--chdir,-d", o.chdir, "working directory of the program (default: the current one)");
-    o.stdin_opt = sub.add_option("--stdin", o.stdin_path, "file for standard input (default /dev/null)");
-    o.stdout_opt = sub.add_option("--stdout", o.stdout_path, "file for standard output, appended to, created if "
-                                                             "missing (default /dev/null)");
-    o.stderr_opt = sub.add_option("--stderr", o.stderr_path, "file for standard error, likewise (default /dev/null)");
-    o.umask_opt = sub.add_option("--umask", o.umask, "file-creation mask, octal (default 027)");
-    sub.add_option("--keep-fd", o.keep_fds, "descriptor the program inherits (repeatable; 0-2 always are)");
-    o.timeout_opt = sub.add_option("--timeout", o.timeout, "seconds to wait for the start, with --wait-ready for "
-                                                           "readiness too; fractions allowed (default 30)");
-    o.user_opt = sub.add_option("--user,-u", o.user, "run as this user (name or uid; with its groups, HOME, USER "
-                                                     "and LOGNAME); needs root");
-    o.group_opt = sub.add_option("--group,-g", o.group, "run with this group (name or gid); needs root");
-    o.chroot_opt = sub.add_option("--chroot", o.chroot, "change the program's root directory to this one (needs root); "
-                                                        "the PID file and --stdin/--stdout/--stderr are opened "
-                                                        "before it, --chdir and the program are inside it");
-    o.core_opt = sub.add_flag("--core")->description("allow core dumps (soft limit raised to the hard one) (default: "
-                                                     "as inherited)");
-    o.no_core_opt = sub.add_flag("--no-core")->description("prevent core dumps (limit 0) (default: as inherited)");
-    o.core_opt->excludes(o.no_core_opt);
-    o.nice_opt = sub.add_option("--nice", o.nice, "run the program with this nice value, -20 to 19");
-    o.iosched_opt = sub.add_option("--iosched", o.iosched, "I/O scheduling CLASS[:LEVEL]: real-time, best-effort "
-                                                           "(LEVEL 0-7, default 4) or idle (Linux)");
-    sub.add_option("--rlimit", o.rlimits, "resource limit NAME=SOFT[:HARD] (core, nofile, nproc, as, cpu, fsize, "
-                                          "data, stack, memlock, ...; a number or 'unlimited'; repeatable)");
-    sub.add_option("--env-file", o.env_files, "read NAME=value lines from FILE (systemd's EnvironmentFile= "
-                                              "format; '-FILE': skipped when missing; repeatable; --env wins)");
-    sub.add_option("--env,-e", o.env, "set NAME=value in the program's environment (repeatable)");
-    sub.add_flag("--wait-ready", o.wait_ready, "return only once the program sent READY=1 to NOTIFY_SOCKET "
-                                               "(the sd_notify protocol of systemd Type=notify services)");
-    sub.add_option("program", o.command, "the program, then its arguments: everything after the program's "
-                                         "name (or after --) is passed to it")
-        ->required();
-    // Everything after the program's name belongs to the program, as with env(1).
-    sub.positionals_at_end();
-}
-
 void refuse_unverified_daemon(const std::filesystem::path& pid_file) {
     const Probe p = probe(pid_file);
     if (p.verdict == Verdict::running_unverified)
@@ -159,12 +110,12 @@ StartBasics start_basics(const StartOptions& o) {
     StartBasics s;
     s.pid_file = path_option("--pid-file", o.pid_file);
     Options& options = s.options;
-    if (auto v = given(o.chdir_opt, o.chdir)) options.chdir = path_option("--chdir", *v);
-    if (auto v = given(o.stdin_opt, o.stdin_path)) options.stdin_goto = path_option("--stdin", *v);
-    if (auto v = given(o.stdout_opt, o.stdout_path)) options.stdout_goto = path_option("--stdout", *v);
-    if (auto v = given(o.stderr_opt, o.stderr_path)) options.stderr_goto = path_option("--stderr", *v);
-    if (auto v = given(o.umask_opt, o.umask)) options.umask = parse_umask(*v);
-    if (auto v = given(o.timeout_opt, o.timeout)) {
+    if (o.chdir) options.chdir = path_option("--chdir", *o.chdir);
+    if (o.stdin_path) options.stdin_goto = path_option("--stdin", *o.stdin_path);
+    if (o.stdout_path) options.stdout_goto = path_option("--stdout", *o.stdout_path);
+    if (o.stderr_path) options.stderr_goto = path_option("--stderr", *o.stderr_path);
+    if (o.umask) options.umask = parse_umask(*o.umask);
+    if (const auto& v = o.timeout) {
         const auto t = parse_seconds(*v);
         if (!t || t->count() == 0) throw UsageError("--timeout: '" + *v + "' is not a positive number of seconds");
         s.timeout = *t;
@@ -173,11 +124,11 @@ StartBasics start_basics(const StartOptions& o) {
     for (int fd : o.keep_fds)
         if (fd < 0) throw UsageError("--keep-fd: " + std::to_string(fd) + " is not a descriptor");
     options.shielded_fds = o.keep_fds;
-    if (auto v = given(o.user_opt, o.user)) options.user = *v;
-    if (auto v = given(o.group_opt, o.group)) options.group = *v;
-    if (auto v = given(o.chroot_opt, o.chroot)) options.chroot = path_option("--chroot", *v);
-    if (o.core_opt != nullptr && o.core_opt->count() > 0) options.core_dumps = true;
-    if (o.no_core_opt != nullptr && o.no_core_opt->count() > 0) options.core_dumps = false;
+    if (o.user) options.user = *o.user;
+    if (o.group) options.group = *o.group;
+    if (o.chroot) options.chroot = path_option("--chroot", *o.chroot);
+    if (o.core) options.core_dumps = true;
+    if (o.no_core) options.core_dumps = false;
     // A stream opened on the PID file would release its lock when closed, and mix up its content.
     for (const auto* stream : {&options.stdin_goto, &options.stdout_goto, &options.stderr_goto})
         if (*stream && same_file(stream->value(), s.pid_file))
@@ -197,12 +148,12 @@ StartBasics start_basics(const StartOptions& o) {
 }
 
 void add_process_settings(const StartOptions& o, detail::ExecSpec& exec) {
-    if (auto v = given(o.nice_opt, o.nice)) exec.nice = parse_nice(*v);
-    if (auto v = given(o.iosched_opt, o.iosched)) exec.io_priority = parse_iosched(*v);
+    if (o.nice) exec.nice = parse_nice(*o.nice);
+    if (o.iosched) exec.io_priority = parse_iosched(*o.iosched);
     for (const auto& text : o.rlimits) {
         exec.limits.push_back(parse_rlimit(text));
         // The core limit would be set twice, by --core/--no-core last.
-        if (text.rfind("core=", 0) == 0 && (o.core_opt->count() > 0 || o.no_core_opt->count() > 0))
+        if (text.rfind("core=", 0) == 0 && (o.core || o.no_core))
             throw UsageError("--rlimit " + text + ": give either it or --core/--no-core");
     }
 }

@@ -44,9 +44,9 @@ auto telling_the_scm(const std::optional<std::filesystem::path>& stderr_file, St
 
 // --stderr's file, when it names one; the check of the option comes later.
 std::optional<std::filesystem::path> stderr_file(const StartOptions& o) noexcept {
-    if (o.stderr_opt == nullptr || o.stderr_opt->count() == 0 || o.stderr_path.empty()) return std::nullopt;
+    if (!o.stderr_path || o.stderr_path->empty()) return std::nullopt;
     try {
-        return std::filesystem::absolute(path_arg(o.stderr_path));
+        return std::filesystem::absolute(path_arg(*o.stderr_path));
     } catch (...) {
         return std::nullopt;
     }
@@ -61,7 +61,7 @@ PreparedStart::PreparedStart(const StartOptions& o) : impl_(std::make_unique<Imp
 void PreparedStart::prepare(Impl& s, const StartOptions& o) {
     s.stderr_file = stderr_file(o);
     if (o.wait_ready) throw UsageError("--wait-ready: not supported on Windows (there is no sd_notify)");
-    if (o.umask_opt != nullptr && o.umask_opt->count() > 0) throw UsageError("--umask: Windows has no umask");
+    if (o.umask) throw UsageError("--umask: Windows has no umask");
     if (!o.keep_fds.empty())
         throw UsageError("--keep-fd: not supported on Windows (the program inherits its standard streams only)");
     auto basics = start_basics(o);

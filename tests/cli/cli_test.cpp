@@ -123,6 +123,39 @@ TEST_F(Cli, OptionsReachTheProgram) {
     EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
 }
 
+// CLI11 takes an argument in brackets apart ("[a,b]" as "a" and "b") where
+// several values are accepted, as for the program and its arguments; the
+// command passes every argument on as it was typed. Both through the
+// reader of start's plain lines and through CLI11 (restart; start with the
+// PID file attached to -p, a form left to CLI11).
+TEST_F(Cli, ArgumentsInBracketsReachTheProgramAsTyped) {
+    const auto out = path("args");
+    const std::string script = "printf '%s|' \"$@\" \"$B\" > " + out.string() + "; exec sleep 60";
+    const std::vector<std::string> program_args{"[x]", "[a,b]", "--env=[y]", "[]"};
+    const std::vector<std::vector<std::string>> lines{
+        {"start", "--pid-file", pid_file().string(), "--env", "B=[1,2]", "--"},
+        {"start", "-p" + pid_file().string(), "--env", "B=[1,2]", "--"},
+        {"restart", "--pid-file", pid_file().string(), "--env", "B=[1,2]", "--"},
+    };
+    for (auto line : lines) {
+        SCOPED_TRACE(line[0] + " " + line[1]);
+        std::filesystem::remove(out);
+        line.insert(line.end(), {"/bin/sh", "-c", script, "sh"});
+        line.insert(line.end(), program_args.begin(), program_args.end());
+        auto r = cli(line);
+        ASSERT_EQ(r.status, 0) << r.err;
+        record(pid_in(pid_file()));
+        std::string text;
+        for (int i = 0; i < 500 && text.empty(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::ifstream in(out);
+            std::getline(in, text);
+        }
+        EXPECT_EQ(text, "[x]|[a,b]|--env=[y]|[]|[1,2]|");
+        EXPECT_EQ(cli({"stop", pid_file().string()}).status, 0);
+    }
+}
+
 TEST_F(Cli, ProgramIsFoundOnThePathOfItsEnvironment) {
     const auto bin = path("bin");
     std::filesystem::create_directory(bin);

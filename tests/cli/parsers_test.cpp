@@ -1,6 +1,8 @@
 // The command's parsers: sd_notify datagrams, stop schedules, signal names,
-// seconds, --env-file's files, --nice, --rlimit and --iosched.
+// seconds, --env-file's files, --nice, --rlimit and --iosched, and start's
+// command line read without CLI11.
 
+#include "cli11.hpp"
 #include "common.hpp"
 #include "env_file.hpp"
 #include "json.hpp"
@@ -8,8 +10,13 @@
 #include "notify_message.hpp"
 #include "schedule.hpp"
 #include "signal_names.hpp"
+#include "start_line.hpp"
 
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <functional>
 #include <sys/resource.h>
 #include <gtest/gtest.h>
@@ -341,3 +348,146 @@ TEST(LimitsParser, Iosched) {
 #endif
 
 } // namespace limits_tests
+
+namespace {
+
+// start's command line as CLI11 reads it in the command; std::nullopt where
+// CLI11 refuses it.
+std::optional<StartOptions> cli11_start_line(const std::vector<std::string>& args) {
+    CLI::App app;
+    StartOptions o;
+    add_start_options(*app.add_subcommand("start"), o);
+    app.require_subcommand(1);
+    std::vector<std::string> line{"start"};
+    line.insert(line.end(), args.begin(), args.end());
+    try {
+        parse_verbatim(app, std::move(line));
+    } catch (const CLI::ParseError&) {
+        return std::nullopt;
+    }
+    return o;
+}
+
+std::string show(const std::vector<std::string>& args) {
+    std::string out;
+    for (const auto& a : args) out += "[" + a + "] ";
+    return out;
+}
+
+// What the direct reader accepts, CLI11 reads the same way.
+void expect_same_as_cli11(const std::vector<std::string>& args) {
+    const auto direct = read_start_line(args);
+    if (!direct) return;
+    const auto cli11 = cli11_start_line(args);
+    ASSERT_TRUE(cli11.has_value()) << "CLI11 refuses a line the direct reader accepts: " << show(args);
+    EXPECT_TRUE(*direct == *cli11) << "the readers disagree on " << show(args);
+}
+
+} // namespace
+
+TEST(StartLine, ReadsTheUsualFormsAsCli11Does) {
+    const std::vector<std::vector<std::string>> lines{
+        {"--pid-file", "/run/app.pid", "--", "/usr/bin/app", "--flag"},
+        {"-p", "/run/app.pid", "/usr/bin/app", "-x", "--", "y"},
+        {"--pid-file=/run/app.pid", "--stdout", "/var/log/app.log", "--stderr=/var/log/app.err", "--", "app"},
+        {"--wait-ready", "--timeout", "5.5", "--pid-file", "p", "--", "app"},
+        {"-p", "p", "--chdir", "/", "--umask", "077", "--user", "nobody", "--group=nogroup", "app"},
+        {"-p", "p", "-d", "/srv", "-u", "www", "-g", "www", "--chroot", "/jail", "--core", "--nice", "5", "app"},
+        {"-p", "p", "--no-core", "--iosched", "idle", "--rlimit", "nofile=1024", "--rlimit", "core=0", "--", "app"},
+        {"-p", "p", "--env", "A=1", "-e", "B=2", "--env-file=-/etc/default/app", "--keep-fd", "3", "--", "a"},
+        {"-p", "p", "--keep-fd=3", "--keep-fd", "10", "-e", "C=3", "--", "app"},
+        {"-p", "p", "--stdin", "/dev/null", "--", "app", "--", "--pid-file", "q"},
+        {"-p", "p", "--", "--app-named-like-an-option"},
+        {"-p", "p", "--", ""},
+    };
+    for (const auto& line : lines) {
+        SCOPED_TRACE(show(line));
+        expect_same_as_cli11(line);
+    }
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_TRUE(read_start_line(lines[i]).has_value()) << show(lines[i]);
+    const auto o = read_start_line(lines[7]);
+    ASSERT_TRUE(o.has_value());
+    EXPECT_EQ(o->env, (std::vector<std::string>{"A=1", "B=2"}));
+    EXPECT_EQ(o->env_files, std::vector<std::string>{"-/etc/default/app"});
+    EXPECT_EQ(o->keep_fds, std::vector<int>{3});
+    EXPECT_EQ(o->command, std::vector<std::string>{"a"});
+}
+
+TEST(StartLine, LeavesEveryOtherFormToCli11) {
+    const std::vector<std::vector<std::string>> lines{
+        {},
+        {"--help"},
+        {"-p", "p", "--help", "--", "app"},
+        {"-h"},
+        {"--pid-file", "p"},                          // no program
+        {"--pid-file", "p", "--"},                    // no program
+        {"--", "app"},                                // no PID file
+        {"-p", "p", "-p", "q", "app"},                // repeated
+        {"-pp", "app"},                               // short name with its value attached
+        {"-p=p", "app"},
+        {"--pid-file=", "app"},                       // empty value
+        {"--pid-file", "--", "app"},                  // a value that begins with '-'
+        {"-p", "p", "--nice", "-5", "app"},
+        {"-p", "p", "--bogus", "app"},                // unknown
+        {"-p", "p", "--pid", "x", "app"},             // a prefix
+        {"-p", "p", "--env", "A=1", "app"},           // CLI11 takes "app" as a second --env
+        {"-p", "p", "--keep-fd", "03", "--", "app"},  // not plain decimal
+        {"-p", "p", "--keep-fd", "0x3", "--", "app"},
+        {"-p", "p", "--keep-fd", "9999999999", "--", "app"},
+        {"-p", "p", "--core", "--no-core", "app"},
+        {"-p", "p", "--wait-ready=1", "app"},
+        {"-p", "p", "--wait-ready", "--wait-ready", "app"},
+        {"-p", "p", "-", "app"},
+        {"-p", "p", "", "app"},
+        {"-p", "p", "--env-file", "-/etc/default/app", "--", "app"}, // a value that begins with '-'
+        {"-p", "p", "--keep-fd", "3", "--", "--app"}, // after a list, CLI11 reads on for options
+        {"-p", "p", "--env", "A=1", "--"},
+    };
+    for (const auto& line : lines) EXPECT_FALSE(read_start_line(line).has_value()) << show(line);
+}
+
+// An option added to start's CLI11 declaration and not to the direct reader
+// would only make such lines slower; one the reader has and CLI11 does not
+// would be accepted by mistake. Both are caught here.
+TEST(StartLine, KnowsEveryOptionOfStartsCli11Declaration) {
+    CLI::App app;
+    StartOptions o;
+    add_start_options(app, o);
+    std::size_t options = 0;
+    for (const auto* option : app.get_options()) {
+        if (option->get_positional() || option == app.get_help_ptr()) continue;
+        for (const auto& name : option->get_lnames()) {
+            ++options;
+            std::vector<std::string> line{"-p", "p", "--" + name};
+            if (option->get_expected_min() > 0) line.emplace_back(name == "keep-fd" ? "3" : "v");
+            line.insert(line.end(), {"--", "app"});
+            if (name == "pid-file") line.erase(line.begin(), line.begin() + 2);
+            EXPECT_TRUE(read_start_line(line).has_value()) << "--" << name << " is not read directly";
+            expect_same_as_cli11(line);
+        }
+    }
+    EXPECT_GE(options, 19U);
+}
+
+// Random lines of the options' names, values and separators: whatever the
+// direct reader accepts, CLI11 reads the same way.
+TEST(StartLine, AgreesWithCli11OnRandomLines) {
+    const std::vector<std::string> tokens{
+        "--pid-file", "-p", "--chdir", "-d", "--stdin", "--stdout", "--stderr", "--umask", "--keep-fd",
+        "--timeout", "--user", "-u", "--group", "-g", "--chroot", "--core", "--no-core", "--nice", "--iosched",
+        "--rlimit", "--env-file", "--env", "-e", "--wait-ready", "--", "-", "", "app", "/x", "3", "03", "-5",
+        "A=1", "--pid-file=f", "--env=B=2", "--keep-fd=4", "--nice=-3", "--chdir=", "--core=", "-pq", "--help",
+        "-h", "--bogus", "--pid", "x y", "=", "--=x", "[x]", "[a,b]", "[", "--env=[C=3]"};
+    std::mt19937 random(20261130);
+    std::size_t accepted = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::vector<std::string> line;
+        const auto length = std::uniform_int_distribution<std::size_t>(0, 9)(random);
+        for (std::size_t i = 0; i < length; ++i)
+            line.push_back(tokens[std::uniform_int_distribution<std::size_t>(0, tokens.size() - 1)(random)]);
+        if (read_start_line(line)) ++accepted;
+        expect_same_as_cli11(line);
+        if (HasFailure()) return;
+    }
+    EXPECT_GT(accepted, 100U); // the comparison compared something
+}
