@@ -119,9 +119,9 @@ std::optional<std::chrono::duration<double>> process_age(process_id pid);
 std::optional<std::chrono::duration<double>> file_age(const std::filesystem::path& path);
 
 /// Makes this process the reaper of the orphans among its descendants
-/// (Linux PR_SET_CHILD_SUBREAPER), so that the daemon it starts becomes its
-/// child once the intermediate process exits and its exit status can be
-/// collected. False where this does not exist.
+/// (Linux PR_SET_CHILD_SUBREAPER), so that a program whose lock keeper died
+/// becomes its child and its exit status can be collected. False where
+/// this does not exist.
 bool become_subreaper() noexcept;
 
 /// If `pid` is a child of this process that has exited, reaps it and says

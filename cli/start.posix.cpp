@@ -5,8 +5,9 @@
 // returns 0 only once the exec succeeded — or, with --wait-ready, once the
 // program said READY=1 on the socket named by NOTIFY_SOCKET.
 //
-// This process becomes a child subreaper first, so the daemon is its child
-// from the moment the intermediate process exits: its PID cannot be reused
+// The program's lock keeper is this process's child, and the program the
+// keeper's. This process also becomes a child subreaper (Linux), so a
+// program whose keeper died becomes its child: its PID cannot be reused
 // while start watches it, and its exit status can be collected.
 
 #include "commands.hpp"
@@ -85,8 +86,8 @@ struct StderrFile {
 };
 
 // The program as start knows it: pinned, with its lock keeper, which is
-// this process's child (start is a subreaper), ends right after the program
-// and mirrors how it ended.
+// this process's child, ends right after the program and mirrors how it
+// ended.
 struct Started {
     process_id pid = 0;
     Process program; ///< empty when it had ended before it could be pinned
@@ -97,8 +98,8 @@ struct Started {
 // which removes the PID file before it exits.
 std::string reap_keeper(process_id keeper) {
     if (keeper <= 0) return "exited";
-    // Only a parent learns how the keeper ended. Without a subreaper (macOS,
-    // the BSDs) the keeper is init's, and waiting for it would tell nothing.
+    // The keeper is this process's child; anything else (no such child)
+    // tells nothing.
     siginfo_t info{};
     if (::waitid(P_PID, static_cast<id_t>(keeper), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return "exited";
     std::error_code ec;

@@ -5,6 +5,10 @@
 //      │                      └─ reports the daemon's PID, exits
 //      └─ waits (poll, success_timeout) for the daemon's success or failure
 //
+// With a continuation (the command's program, exec.posix.cpp) the
+// intermediate process, after setsid, is the program's lock keeper, and
+// forks the program's process instead of a daemon.
+//
 // The order of the steps, and why, is in docs/how-it-works.md.
 
 #include "cloexec_pipe.hpp"
@@ -124,19 +128,12 @@ std::string describe_status(int status) {
 }
 
 // Waits for the original's own child (the intermediate process), which exits
-// right after the second fork, so it does not linger as a zombie.
+// right after the second fork, so it does not linger as a zombie; or for a
+// lock keeper (the intermediate, with a continuation) that failed.
 int reap(pid_t child) noexcept {
     int status = 0;
     if (sys::retry([&] { return ::waitpid(child, &status, 0); }) == -1) return 0;
     return status;
-}
-
-// The lock keeper of a start that failed has ended (it held the report pipe
-// until then). When it is this process's child — the command is a child
-// subreaper, so it inherits the keeper once the intermediate is gone — it is
-// collected here, so no zombie is left; otherwise waitpid() fails at once.
-void reap_keeper(process_id keeper) noexcept {
-    if (keeper > 0) reap(static_cast<pid_t>(keeper));
 }
 
 // Blocks until every writer of the report pipe is gone (the daemon died), or
@@ -151,8 +148,9 @@ void wait_for_eof(int fd, clock::time_point deadline) noexcept {
 // so far, and what it does at each record, at EOF and at the deadline.
 class Waiter {
 public:
+    // With a continuation the intermediate process is the keeper.
     Waiter(const Resolved& r, Pipe pipe, pid_t intermediate, const Continuation* then)
-        : r_(r), pipe_(pipe), intermediate_(intermediate), then_(then) {}
+        : r_(r), pipe_(pipe), intermediate_(intermediate), then_(then), keeper_(then != nullptr ? intermediate : 0) {}
 
     // The daemon's PID once it reported success (with a continuation: the
     // program's, once it was executed); throws otherwise.
@@ -192,28 +190,23 @@ public:
     }
 
 private:
-    // From the intermediate: the daemon (with a continuation, the keeper).
-    // From the keeper: the program's process. Either may come first.
-    void named(const Report& rep) noexcept {
-        if (then_ != nullptr && static_cast<Step>(rep.step) != Step::fork_program) keeper_ = rep.value;
-        else daemon_ = rep.value;
-    }
+    // From the intermediate: the daemon. From the keeper: the program's
+    // process.
+    void named(const Report& rep) noexcept { daemon_ = rep.value; }
 
     process_id succeeded(process_id& keeper) noexcept {
         ::close(pipe_.read);
-        reap(intermediate_);
+        if (then_ == nullptr) reap(intermediate_); // a keeper stays, with the program
         keeper = keeper_;
         return daemon_;
     }
 
-    // Waits for every writer to be gone, then collects the intermediate and
-    // the keeper; the status of the intermediate.
+    // Waits for every writer to be gone, then collects the intermediate
+    // (with a continuation, the keeper); its status.
     int collect(clock::duration patience) noexcept {
         wait_for_eof(pipe_.read, clock::now() + patience);
         ::close(pipe_.read);
-        const int status = reap(intermediate_);
-        reap_keeper(keeper_);
-        return status;
+        return reap(intermediate_);
     }
 
     [[noreturn]] void failed(const Failure& failure) {
@@ -248,13 +241,14 @@ private:
     [[noreturn]] void died(Read got, int saved_errno) {
         ::close(pipe_.read);
         const int status = reap(intermediate_);
-        reap_keeper(keeper_);
         if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
         const std::error_code code = got == Read::error ? std::error_code(saved_errno, std::system_category())
                                                         : std::make_error_code(std::errc::broken_pipe);
         std::string what = "cannot start daemon: ";
         if (got == Read::error) what += "reading the daemon's report failed: " + code.message();
         else if (daemon_ > 0) what += "the daemon (pid " + std::to_string(daemon_) + ") died before reporting success";
+        else if (then_ != nullptr)
+            what += "the program's lock keeper " + describe_status(status) + " before forking the program";
         else what += "the intermediate process " + describe_status(status) + " before forking the daemon";
         throw StartupError(what, Step::wait, {}, code);
     }
@@ -465,6 +459,13 @@ process_id launch(const Resolved& r, const Continuation* then, process_id& keepe
     ::close(pipe.read);
     reset_signals();
     if (sys::call(Step::setsid, [] { return ::setsid(); }) < 0) fail_child(pipe.write, {Step::setsid, errno});
+    // With a continuation this process is the program's lock keeper: the
+    // program's process it forks is in the new session without leading it,
+    // which is what the second fork gives the library's daemon, and the
+    // keeper itself opens no terminal (its streams are the null device,
+    // every open is O_NOCTTY or of a regular file). One fork fewer on the way
+    // to the program.
+    if (then != nullptr) then->run(r, plan, settle(r, pipe.write));
     const pid_t daemon = sys::call(Step::fork_again, [] { return ::fork(); });
     if (daemon < 0) fail_child(pipe.write, {Step::fork_again, errno});
     if (daemon > 0) {

@@ -1,8 +1,12 @@
 // The command's daemon on POSIX: the program's lock keeper (exec.hpp).
 //
-//   daemon (keeper) ── fork ──> program's process ── execve ──> the program
+//   keeper ── fork ──> program's process ── execve ──> the program
 //      │ locks the PID file naming the program, reports, says "go",
 //      └ waits for the program's end, removes the file, exits as it did
+//
+// The keeper is the original's child, in a session of its own which it
+// leads (launch(), daemonize.posix.cpp); the program's process is not the
+// session's leader.
 //
 // Why a keeper and not a lock inherited by the program: docs/how-it-works.md.
 

@@ -42,9 +42,11 @@ TEST_F(Cli, StartStatusSendStopOfASleepingProgram) {
     // The PID file holds the program's own PID, locked by the program itself.
     EXPECT_EQ(slurp(pid_file()), std::to_string(pid) + "\n");
     EXPECT_TRUE(lock_held(pid_file()));
-    // Detached: a session of its own, of which it is not the leader.
+    // Detached: a session of its own, of which it is not the leader; its
+    // lock keeper, its parent, leads it.
     EXPECT_NE(std::stoi(rep["sid"]), ::getsid(0));
     EXPECT_NE(std::stoi(rep["sid"]), pid);
+    EXPECT_EQ(std::stoi(rep["sid"]), std::stoi(rep["ppid"]));
     // 0-2 and the PID file, kept across the exec, with the lock held by the program.
     expect_only_standard_fds(rep);
     EXPECT_EQ(rep["fd0"], "/dev/null");
