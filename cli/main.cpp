@@ -260,7 +260,7 @@ static int run_command(int argc, char** argv) try {
                 if (c.app->parsed()) command = c.app;
             const std::string where = command != nullptr ? command->get_name() : std::string();
             const std::string hint = command != nullptr ? "daemoniker " + where + " --help" : "daemoniker --help";
-            print_error(where, usage_message(app, command, e) + " (see '" + hint + "')");
+            print_error(where, unmarked(usage_message(app, command, e)) + " (see '" + hint + "')");
             return exit_status::usage;
         }
         for (const auto& c : commands)

@@ -1,5 +1,7 @@
 #include "start_line.hpp"
 
+#include "cli11.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <array>
@@ -135,7 +137,8 @@ std::optional<StartOptions> read_start_line(const std::vector<std::string>& args
             ++i;
             break;
         }
-        if (arg.empty()) return std::nullopt;
+        // CLI11 ends the subcommand at "++" and refuses an empty argument here.
+        if (arg.empty() || arg == "++") return std::nullopt;
         if (arg[0] != '-') break; // the program's name
         // "--name=value" or "--name", "-x".
         const auto equals = arg.rfind("--", 0) == 0 ? arg.find('=') : std::string::npos;
@@ -188,6 +191,21 @@ std::optional<StartOptions> read_start_line(const std::vector<std::string>& args
     }
     if (!pid_file || i == args.size() || (o.core && o.no_core)) return std::nullopt;
     o.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    return o;
+}
+
+std::optional<StartOptions> cli11_start_line(const std::vector<std::string>& args) {
+    CLI::App app;
+    StartOptions o;
+    add_start_options(*app.add_subcommand("start"), o);
+    app.require_subcommand(1);
+    std::vector<std::string> line{"start"};
+    line.insert(line.end(), args.begin(), args.end());
+    try {
+        parse_verbatim(app, std::move(line));
+    } catch (const CLI::ParseError&) {
+        return std::nullopt;
+    }
     return o;
 }
 

@@ -37,4 +37,9 @@ void add_start_options(CLI::App& sub, StartOptions& o);
 /// decimal number, and a line without --pid-file or a program.
 std::optional<StartOptions> read_start_line(const std::vector<std::string>& args);
 
+/// The same arguments as the command reads them with CLI11 (start's
+/// declaration, parse_verbatim()); std::nullopt where CLI11 refuses them.
+/// What read_start_line() is compared with.
+std::optional<StartOptions> cli11_start_line(const std::vector<std::string>& args);
+
 } // namespace daemoniker::cli

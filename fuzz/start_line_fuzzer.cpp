@@ -3,10 +3,7 @@
 // with the same options. The input is the arguments after "start",
 // separated by NUL bytes.
 
-#include "cli11.hpp"
 #include "start_line.hpp"
-
-#include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -28,19 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto direct = read_start_line(args);
     if (!direct) return 0;
-    CLI::App app;
-    StartOptions o;
-    add_start_options(*app.add_subcommand("start"), o);
-    app.require_subcommand(1);
-    std::vector<std::string> line{"start"};
-    line.insert(line.end(), args.begin(), args.end());
-    try {
-        parse_verbatim(app, std::move(line));
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "start line fuzzer: CLI11 refuses a line the direct reader accepts: %s\n", e.what());
+    const auto cli11 = cli11_start_line(args);
+    if (!cli11) {
+        std::fprintf(stderr, "start line fuzzer: CLI11 refuses a line the direct reader accepts\n");
         std::abort();
     }
-    if (!(o == *direct)) {
+    if (!(*cli11 == *direct)) {
         std::fprintf(stderr, "start line fuzzer: the readers disagree\n");
         std::abort();
     }

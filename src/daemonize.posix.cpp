@@ -239,6 +239,10 @@ private:
 
     // EOF (or a broken pipe): every writer died without a verdict.
     [[noreturn]] void died(Read got, int saved_errno) {
+        // A keeper may still run when the pipe could not be read; it is this
+        // process's child, unreaped, so its PID names it (its program's
+        // process ends with it).
+        if (got == Read::error && then_ != nullptr) ::kill(intermediate_, SIGKILL);
         ::close(pipe_.read);
         const int status = reap(intermediate_);
         if (daemon_ > 0) remove_if_abandoned(r_.pid_file, daemon_);
@@ -248,7 +252,7 @@ private:
         if (got == Read::error) what += "reading the daemon's report failed: " + code.message();
         else if (daemon_ > 0) what += "the daemon (pid " + std::to_string(daemon_) + ") died before reporting success";
         else if (then_ != nullptr)
-            what += "the program's lock keeper " + describe_status(status) + " before forking the program";
+            what += "the program's lock keeper " + describe_status(status) + " before it named the program's process";
         else what += "the intermediate process " + describe_status(status) + " before forking the daemon";
         throw StartupError(what, Step::wait, {}, code);
     }

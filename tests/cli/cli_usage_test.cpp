@@ -167,6 +167,35 @@ TEST_F(CliUsage, AnEmptyPidFileArgumentIsAUsageError) {
     }
 }
 
+// "--stdout=" (a script's --stdout="$LOG" with LOG empty) was read as
+// "--stdout" with the next argument as its value: the program's output went
+// to the file named by what came next (the program, here).
+TEST_F(CliUsage, AnEmptyValueAfterTheEqualsSignIsAnEmptyValue) {
+    const auto target = path("target");
+    for (const std::string command : {"start", "restart"}) {
+        const auto err = usage_error({command, "-p", pid_file().string(), "--stdout=", target.string(), "x"});
+        EXPECT_EQ(err, "daemoniker: " + command + ": --stdout: the path is empty (see 'daemoniker " + command +
+                           " --help')\n");
+        EXPECT_FALSE(std::filesystem::exists(target));
+        EXPECT_FALSE(std::filesystem::exists(pid_file()));
+    }
+    const auto err = usage_error({"stop", pid_file().string(), "--signal=", "TERM"});
+    EXPECT_TRUE(has(err, "daemoniker: stop: ")) << err;
+    EXPECT_FALSE(has(err, std::string(1, '\0'))) << err;
+}
+
+// An argument in brackets is kept whole (parse_verbatim); where it is
+// refused, the message names it as it was typed.
+TEST_F(CliUsage, AnArgumentInBracketsIsNamedAsTyped) {
+    auto err = usage_error({"x[1]"});
+    EXPECT_EQ(err.rfind("daemoniker: 'x[1]' is not a command; ", 0), 0u) << err;
+    err = usage_error({"stop", pid_file().string(), "[a,b]"});
+    EXPECT_EQ(err, "daemoniker: stop: unexpected argument '[a,b]' (see 'daemoniker stop --help')\n");
+    err = usage_error({"start", "-p", pid_file().string(), "--keep-fd", "[3]", "--", "x"});
+    EXPECT_TRUE(has(err, "[3]")) << err;
+    EXPECT_FALSE(has(err, std::string(1, '\0'))) << err;
+}
+
 // ---- the library's errors, in the command's words -------------------------------
 
 // Was "start: shielded_fds: descriptor 3 is not open": the user typed --keep-fd.
