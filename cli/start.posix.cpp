@@ -98,13 +98,16 @@ struct Started {
 // which removes the PID file before it exits.
 std::string reap_keeper(process_id keeper) {
     if (keeper <= 0) return "exited";
-    // The keeper is this process's child; anything else (no such child)
-    // tells nothing.
-    siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(keeper), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return "exited";
-    std::error_code ec;
-    const Process k = Process::pin(keeper, ec);
-    if (!ec) k.wait_exit(clock::now() + 5s);
+    // The keeper is this process's child: waitid() tells when it has ended,
+    // where a pin of it cannot everywhere (without pidfds, kill(pid, 0)
+    // succeeds on a zombie). Anything else (no such child) tells nothing.
+    const auto deadline = clock::now() + 5s;
+    for (;;) {
+        siginfo_t info{};
+        if (::waitid(P_PID, static_cast<id_t>(keeper), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return "exited";
+        if (info.si_pid != 0 || clock::now() >= deadline) break;
+        std::this_thread::sleep_for(5ms);
+    }
     return reap_child(keeper).value_or("exited");
 }
 

@@ -49,12 +49,12 @@ TEST_F(CliFaults, CrashRightBeforeExecIsReported) {
     // execve() cannot be told from an exec, and without pidfds the dead
     // program counts as alive until its keeper reaps it (kill(pid, 0)
     // succeeds on a zombie). So start either says the program exited right
-    // after it started (without a subreaper it cannot say how), or takes it
-    // for started. Either way its keeper removes the PID file once it has
+    // after it started (how: the keeper is start's child and mirrors it), or
+    // takes it for started. Either way its keeper removes the PID file once it has
     // seen the program end, and nothing runs.
     EXPECT_TRUE(r.status == 0 || r.status == 1) << r.err;
     if (r.status == 1) {
-        EXPECT_NE(r.err.find(") exited right after it started"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("was killed by SIGSEGV right after it started"), std::string::npos) << r.err;
     } else {
         EXPECT_EQ(r.err, "");
     }

@@ -182,16 +182,9 @@ protected:
     /// How start and restart say that the program ended before it was
     /// ready, `how` being "with status 3" or "was killed by SIGTERM" (the
     /// text that follows "exited" or replaces it). The command learns how the
-    /// program ended from its lock keeper's wait status, which it reads as a
-    /// child subreaper. Without PR_SET_CHILD_SUBREAPER (the portable build;
-    /// macOS, the BSDs as built) the keeper is not its child: it says only
-    /// that the program exited.
-    static std::string ended_before_ready([[maybe_unused]] const std::string& how) {
-#ifdef DAEMONIKER_PORTABLE_POSIX
-        return ") exited before it was ready";
-#else
+    /// program ended from the wait status of its lock keeper, its child.
+    static std::string ended_before_ready(const std::string& how) {
         return how.rfind("with ", 0) == 0 ? ") exited " + how + " before it was ready" : ") " + how + " before it was ready";
-#endif
     }
 
     /// A PID that is certainly not running now: a child that exited and was reaped.
