@@ -88,6 +88,23 @@ protected:
         return q;
     }
 
+    // The helper's signals mode with `keys` (a log first) as a service,
+    // created and started with sc: its PID once RUNNING and reported, else 0.
+    DWORD run_signals_service(std::vector<std::string> keys) {
+        keys.insert(keys.begin(), "log=" + p("log"));
+        EXPECT_EQ(sc({"create", "binPath=", bin_path("signals", keys)}).exit_code, 0u);
+        EXPECT_EQ(sc({"start"}).exit_code, 0u);
+        std::vector<int> seen;
+        EXPECT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
+        if (!wait_for_file(path("report"))) {
+            ADD_FAILURE() << "no report";
+            return 0;
+        }
+        const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
+        record(pid);
+        return pid;
+    }
+
     // Stops (bounded) and deletes the service through the SCM API.
     void remove_service() {
         SC_HANDLE scm = ::OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
@@ -176,8 +193,8 @@ TEST_F(WinServiceTest, AFailedStartupStepStopsTheServiceWithAServiceSpecificCode
     EXPECT_FALSE(std::filesystem::exists(path("report")));
 }
 
-// The helper's signals mode with `keys` as a service, created and started
-// with sc, then stopped with sc once it reported: how it ended.
+// The helper's signals mode with `keys` as a service, stopped with sc once
+// it reported: how it ended.
 struct Ended {
     Query stopped;
     DWORD pid = 0;
@@ -186,19 +203,11 @@ struct Ended {
 class WinServiceEndTest : public WinServiceTest {
 protected:
     Ended run_and_stop(std::vector<std::string> keys) {
-        keys.insert(keys.begin(), "log=" + p("log"));
         Ended end;
-        EXPECT_EQ(sc({"create", "binPath=", bin_path("signals", keys)}).exit_code, 0u);
-        EXPECT_EQ(sc({"start"}).exit_code, 0u);
-        std::vector<int> seen;
-        EXPECT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-        if (!wait_for_file(path("report"))) {
-            ADD_FAILURE() << "no report";
-            return end;
-        }
-        end.pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
-        record(end.pid);
+        end.pid = run_signals_service(std::move(keys));
+        if (end.pid == 0) return end;
         EXPECT_EQ(sc({"stop"}).exit_code, 0u);
+        std::vector<int> seen;
         end.stopped = wait_state(SERVICE_STOPPED, seen);
         EXPECT_EQ(end.stopped.state, SERVICE_STOPPED) << end.stopped.text;
         EXPECT_EQ(end.stopped.win32_exit, static_cast<unsigned long>(ERROR_SERVICE_SPECIFIC_ERROR)) << end.stopped.text;
@@ -231,13 +240,8 @@ TEST_F(WinServiceEndTest, ACrashStopsTheServiceWithTheExceptionCode) {
 }
 
 TEST_F(WinServiceTest, StatusSaysDeadWhenTheProcessEndedWithoutReportingStopped) {
-    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log")})}).exit_code, 0u);
-    ASSERT_EQ(sc({"start"}).exit_code, 0u);
-    std::vector<int> seen;
-    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-    ASSERT_TRUE(wait_for_file(path("report")));
-    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
-    record(pid);
+    const DWORD pid = run_signals_service({});
+    ASSERT_NE(pid, 0u);
     const Result alive = run_program(cli_path(), {"service", "status", name_});
     EXPECT_EQ(alive.exit_code, 0u) << alive.out << alive.err;
     HANDLE process = ::OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid);
@@ -257,19 +261,15 @@ TEST_F(WinServiceTest, StatusSaysDeadWhenTheProcessEndedWithoutReportingStopped)
 // re-launch), and the command's status and stop work on its PID file: stop
 // is a SIGTERM like the SCM's STOP, and the service reports STOPPED.
 TEST_F(WinServiceTest, UnlessSupervisedStaysTheServiceAndTheCommandStopsItThroughItsPidFile) {
-    ASSERT_EQ(sc({"create", "binPath=", bin_path("signals", {"log=" + p("log"), "detach=auto"})}).exit_code, 0u);
-    ASSERT_EQ(sc({"start"}).exit_code, 0u);
-    std::vector<int> seen;
-    ASSERT_EQ(wait_state(SERVICE_RUNNING, seen).state, SERVICE_RUNNING);
-    ASSERT_TRUE(wait_for_file(path("report")));
-    const auto pid = static_cast<DWORD>(std::stoul(read_report(path("report")).at("pid")));
-    record(pid);
+    const DWORD pid = run_signals_service({"detach=auto"});
+    ASSERT_NE(pid, 0u);
     const Result status = run_program(cli_path(), {"service", "status", name_});
     EXPECT_NE(status.out.find("(pid " + std::to_string(pid) + ")"), std::string::npos) << status.out;
     const Result st = run_program(cli_path(), {"status", p("d.pid")});
     EXPECT_EQ(st.exit_code, 0u) << st.out << st.err;
     const Result stop = run_program(cli_path(), {"stop", p("d.pid")});
     EXPECT_EQ(stop.exit_code, 0u) << stop.out << stop.err;
+    std::vector<int> seen;
     const Query q = wait_state(SERVICE_STOPPED, seen);
     EXPECT_EQ(q.state, SERVICE_STOPPED) << q.text;
     EXPECT_EQ(q.win32_exit, 0u) << q.text;
